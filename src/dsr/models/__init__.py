@@ -1,0 +1,20 @@
+"""All tables; importing this module registers them on ``SQLModel.metadata``."""
+
+from dsr.models.audit import Event
+from dsr.models.request import ReferenceCounter, Request, Subject, Verification
+from dsr.models.staff import ApiToken, Staff
+from dsr.models.work import Artifact, Letter, Outbox, Task
+
+__all__ = [
+    "ApiToken",
+    "Artifact",
+    "Event",
+    "Letter",
+    "Outbox",
+    "ReferenceCounter",
+    "Request",
+    "Staff",
+    "Subject",
+    "Task",
+    "Verification",
+]

@@ -1,0 +1,90 @@
+"""A data-subject request, its subject (encrypted identifiers) and verification attempts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, Index, Text, text
+from sqlmodel import Field, SQLModel
+
+from dsr.models.base import UTCDateTime, new_id, utcnow
+
+
+class Subject(SQLModel, table=True):
+    """The requester's identifiers, each encrypted; blind indexes for lookup. Nothing else."""
+
+    __tablename__ = "subject"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    name_enc: str | None = Field(default=None, sa_type=Text)
+    email_enc: str | None = Field(default=None, sa_type=Text)
+    phone_enc: str | None = Field(default=None, sa_type=Text)
+    customer_number_enc: str | None = Field(default=None, sa_type=Text)
+    postal_address_enc: str | None = Field(default=None, sa_type=Text)
+    date_of_birth_enc: str | None = Field(default=None, sa_type=Text)
+    email_bidx: str | None = Field(default=None, max_length=64, index=True)
+    phone_bidx: str | None = Field(default=None, max_length=64, index=True)
+    customer_number_bidx: str | None = Field(default=None, max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Request(SQLModel, table=True):
+    """One request. ``status`` is written only by ``dsr.workflows.engine``."""
+
+    __tablename__ = "request"
+    __table_args__ = (
+        Index("ix_request_effective_due", text("coalesce(extended_due_on, due_on)"), "reference"),
+        Index("ix_request_status_due", "status", "due_on"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    reference: str = Field(max_length=32, unique=True)
+    kind: str = Field(max_length=32, index=True)
+    channel: str = Field(max_length=16)
+    status: str = Field(max_length=32)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    due_on: date
+    extended_due_on: date | None = None
+    extension_reason: str | None = Field(default=None, sa_type=Text)
+    verification_level: str = Field(default="none", max_length=16)
+    language: str = Field(default="de", max_length=8)
+    subject_id: uuid.UUID = Field(foreign_key="subject.id", index=True)
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="staff.id", index=True)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=64)
+    needs_attention: bool = Field(default=False)
+    details_enc: str | None = Field(default=None, sa_type=Text)
+    changes_enc: str | None = Field(default=None, sa_type=Text)
+    version: int = Field(default=1)
+
+    @property
+    def effective_due_on(self) -> date:
+        return self.extended_due_on or self.due_on
+
+
+class Verification(SQLModel, table=True):
+    """One verification attempt. Stores fact *names* that matched, never their values."""
+
+    __tablename__ = "verification"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    request_id: uuid.UUID = Field(foreign_key="request.id", index=True)
+    method: str = Field(max_length=16)
+    code_hash: str | None = Field(default=None, max_length=128)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    result: str = Field(default="pending", max_length=16)
+    matched_facts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """Last reference number handed out per year (``DSR-2026-000042``)."""
+
+    __tablename__ = "reference_counter"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0

@@ -1,0 +1,40 @@
+"""Staff accounts and their API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Text
+from sqlmodel import Field, SQLModel
+
+from dsr.models.base import UTCDateTime, new_id, utcnow
+
+
+class Staff(SQLModel, table=True):
+    __tablename__ = "staff"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=16)
+    password_hash: str = Field(sa_type=Text)
+    must_change_password: bool = True
+    totp_secret_enc: str | None = Field(default=None, sa_type=Text)
+    totp_last_counter: int | None = None
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal bearer token; only its SHA-256 digest is stored."""
+
+    __tablename__ = "api_token"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    staff_id: uuid.UUID = Field(foreign_key="staff.id", index=True)
+    digest: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

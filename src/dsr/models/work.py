@@ -1,0 +1,87 @@
+"""Fan-out tasks, stored artefacts, letters and the mail outbox."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from dsr.models.base import UTCDateTime, new_id, utcnow
+
+
+class Task(SQLModel, table=True):
+    """One unit of fan-out work: one action on one store for one request."""
+
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("request_id", "store", "action"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    request_id: uuid.UUID = Field(foreign_key="request.id", index=True)
+    store: str = Field(max_length=64)
+    action: str = Field(max_length=16)
+    status: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    result_summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Artifact(SQLModel, table=True):
+    """An encrypted blob: an access package or a rendered letter."""
+
+    __tablename__ = "artifact"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    request_id: uuid.UUID | None = Field(default=None, foreign_key="request.id", index=True)
+    kind: str = Field(max_length=32)
+    media_type: str = Field(max_length=128)
+    content_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)
+    size: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Letter(SQLModel, table=True):
+    """A rendered response letter; keyed by (request, kind, version)."""
+
+    __tablename__ = "letter"
+    __table_args__ = (UniqueConstraint("request_id", "kind", "version"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    request_id: uuid.UUID = Field(foreign_key="request.id", index=True)
+    kind: str = Field(max_length=32)
+    language: str = Field(max_length=8)
+    version: int = 1
+    sha256: str = Field(max_length=64)
+    artifact_id: uuid.UUID = Field(foreign_key="artifact.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel: str | None = Field(default=None, max_length=16)
+
+
+class Outbox(SQLModel, table=True):
+    """An e-mail to send, written in the transaction that causes it; ``message_id`` is the key."""
+
+    __tablename__ = "outbox"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    request_id: uuid.UUID | None = Field(default=None, foreign_key="request.id", index=True)
+    recipient_enc: str = Field(sa_type=Text)
+    subject: str = Field(max_length=255)
+    body_enc: str = Field(sa_type=Text)
+    attachments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    message_id: str = Field(max_length=255, unique=True)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

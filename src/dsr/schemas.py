@@ -1,0 +1,103 @@
+"""Typed shapes of what comes in and goes out of the API (OpenAPI is generated from them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dsr.domain.vocabulary import Channel, Language, RequestKind, RequestStatus
+
+Short = Annotated[str, Field(max_length=200)]
+ChangeField = Literal["name", "email", "phone", "postal_address", "customer_number", "other"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=5000)
+
+
+class SubjectIn(_In):
+    name: Short
+    email: Annotated[str | None, Field(max_length=254)] = None
+    phone: Annotated[str | None, Field(max_length=40)] = None
+    customer_number: Annotated[str | None, Field(max_length=64)] = None
+    postal_address: Annotated[str | None, Field(max_length=500)] = None
+
+
+class ChangeIn(_In):
+    field: ChangeField
+    value: Annotated[str, Field(max_length=500)]
+
+
+class RequestIn(_In):
+    kind: RequestKind
+    channel: Channel = Channel.WEB
+    language: Language = Language.DE
+    subject: SubjectIn
+    details: Annotated[str | None, Field(max_length=5000)] = None
+    changes: Annotated[list[ChangeIn], Field(max_length=20)] = Field(default_factory=list)
+    received_at: datetime | None = Field(
+        default=None,
+        description="staff only, for e-mail and letter: when it reached us (default: now)",
+    )
+
+
+class RequestCreated(BaseModel):
+    reference: str
+    status: RequestStatus
+    received_on: date
+    due_on: date
+
+
+class RequestSummary(BaseModel):
+    reference: str
+    kind: RequestKind
+    channel: Channel
+    status: RequestStatus
+    received_on: date
+    due_on: date
+    extended_due_on: date | None
+    verification_level: str
+    needs_attention: bool
+
+
+class RequestPage(BaseModel):
+    items: list[RequestSummary]
+    next_cursor: str | None
+
+
+class TaskOut(BaseModel):
+    store: str
+    action: str
+    status: str
+    attempts: int
+    error: str | None
+
+
+class LetterOut(BaseModel):
+    id: str
+    kind: str
+    language: str
+    version: int
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class EventOut(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    payload: dict[str, object]
+
+
+class RequestDetail(RequestSummary):
+    language: Language
+    received_at: datetime
+    extension_reason: str | None
+    closed_at: datetime | None
+    outcome: str | None
+    tasks: list[TaskOut]
+    letters: list[LetterOut]
+    timeline: list[EventOut]

@@ -1,0 +1,1 @@
+"""Secrets handling: field encryption, blind indexes, passwords, tokens, the audit chain."""

@@ -1,0 +1,51 @@
+"""Sealing and opening a subject's identifiers (encryption + blind indexes in one place)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dsr.domain.identity import Identity
+from dsr.models import Subject
+from dsr.security.fields import BlindIndex, FieldCipher
+
+_FIELDS = ("name", "email", "phone", "customer_number", "postal_address", "date_of_birth")
+_INDEXED = ("email", "phone", "customer_number")
+
+
+@dataclass(frozen=True, slots=True)
+class Vault:
+    cipher: FieldCipher
+    index: BlindIndex
+
+    @classmethod
+    def from_secrets(cls, encryption_keys: str, hmac_key: str) -> Vault:
+        return cls(FieldCipher.from_config(encryption_keys), BlindIndex.from_config(hmac_key))
+
+    def seal_subject(self, identity: Identity) -> Subject:
+        subject = Subject()
+        for field in _FIELDS:
+            value = getattr(identity, field)
+            setattr(subject, f"{field}_enc", self.cipher.encrypt(f"subject.{field}", value))
+        for field in _INDEXED:
+            setattr(subject, f"{field}_bidx", self.index(field, getattr(identity, field)))
+        return subject
+
+    def open_subject(self, subject: Subject) -> Identity:
+        values = {
+            field: self.cipher.decrypt(f"subject.{field}", getattr(subject, f"{field}_enc"))
+            for field in _FIELDS
+        }
+        values["name"] = values["name"] or ""
+        return Identity(**values)  # type: ignore[arg-type]
+
+    def rotate_subject(self, subject: Subject) -> bool:
+        """Re-encrypt under the newest key; True when anything changed."""
+        changed = False
+        for field in _FIELDS:
+            column = f"{field}_enc"
+            value = getattr(subject, column)
+            if self.cipher.needs_rotation(value):
+                plain = self.cipher.decrypt(f"subject.{field}", value)
+                setattr(subject, column, self.cipher.encrypt(f"subject.{field}", plain))
+                changed = True
+        return changed

@@ -1,0 +1,1 @@
+"""Application services: one per concept, called by thin controllers and by the CLI."""

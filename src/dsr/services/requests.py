@@ -1,0 +1,269 @@
+"""Creating, reading and listing requests."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, tuple_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.db import next_reference_number
+from dsr.domain.deadlines import receipt_date, response_deadline
+from dsr.domain.errors import InvalidInput, NotAllowed, NotFound
+from dsr.domain.identity import clean_text, normalize_identity
+from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
+from dsr.models import Event, Letter, Request, Task
+from dsr.models.base import utcnow
+from dsr.schemas import (
+    EventOut,
+    LetterOut,
+    RequestCreated,
+    RequestDetail,
+    RequestIn,
+    RequestPage,
+    RequestSummary,
+    TaskOut,
+)
+from dsr.security.vault import Vault
+from dsr.workflows import engine
+from dsr.workflows.engine import Actor
+
+MAX_BACKDATE = timedelta(days=90)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFilters:
+    status: RequestStatus | None = None
+    kind: RequestKind | None = None
+    channel: Channel | None = None
+    due_before: date | None = None
+    needs_attention: bool | None = None
+
+
+@dataclass(slots=True)
+class RequestService:
+    session: AsyncSession
+    vault: Vault
+    region: str
+    timezone: str
+    clock: Callable[[], datetime] = utcnow
+
+    async def create(self, data: RequestIn, actor: Actor) -> RequestCreated:
+        if data.channel is not Channel.WEB and actor.kind != "staff":
+            raise NotAllowed("only staff may record phone, e-mail and letter requests")
+        received_at = self._received_at(data)
+        identity = normalize_identity(
+            name=data.subject.name,
+            email=data.subject.email,
+            phone=data.subject.phone,
+            customer_number=data.subject.customer_number,
+            postal_address=data.subject.postal_address,
+        )
+        errors: dict[str, str] = {}
+        if data.channel is Channel.WEB and not identity.email:
+            errors["subject.email"] = "required"
+        if data.kind is RequestKind.RECTIFICATION and not data.changes:
+            errors["changes"] = "required"
+        details = self._clean_free_text(data.details, "details", errors)
+        changes = [
+            {"field": change.field, "value": value}
+            for index, change in enumerate(data.changes)
+            if (value := self._clean_free_text(change.value, f"changes.{index}.value", errors))
+        ]
+        if errors:
+            raise InvalidInput(errors)
+
+        subject = self.vault.seal_subject(identity)
+        self.session.add(subject)
+        received_on = receipt_date(received_at, self.timezone)
+        number = await next_reference_number(self.session, received_on.year)
+        cipher = self.vault.cipher
+        request = await engine.open_request(
+            self.session,
+            engine.NewRequest(
+                reference=f"DSR-{received_on.year}-{number:06d}",
+                kind=data.kind.value,
+                channel=data.channel.value,
+                language=data.language.value,
+                received_at=received_at,
+                due_on=response_deadline(received_at, self.region, timezone=self.timezone),
+                subject_id=subject.id,
+                created_by=actor.staff_id,
+                details_enc=cipher.encrypt("request.details", details),
+                changes_enc=cipher.encrypt_json("request.changes", changes or None),
+            ),
+            actor,
+        )
+        return RequestCreated(
+            reference=request.reference,
+            status=RequestStatus(request.status),
+            received_on=received_on,
+            due_on=request.due_on,
+        )
+
+    async def detail(self, reference: str, actor: Actor) -> RequestDetail:
+        request = await self._visible(reference, actor)
+        tasks = (
+            await self.session.exec(
+                select(Task).where(Task.request_id == request.id).order_by(col(Task.store))
+            )
+        ).all()
+        letters = (
+            await self.session.exec(
+                select(Letter)
+                .where(Letter.request_id == request.id)
+                .order_by(col(Letter.created_at))
+            )
+        ).all()
+        events = (
+            await self.session.exec(
+                select(Event).where(Event.request_id == request.id).order_by(col(Event.seq))
+            )
+        ).all()
+        return RequestDetail(
+            **self._summary(request).model_dump(),
+            language=request.language,
+            received_at=request.received_at,
+            extension_reason=request.extension_reason,
+            closed_at=request.closed_at,
+            outcome=request.outcome,
+            tasks=[
+                TaskOut(
+                    store=t.store,
+                    action=t.action,
+                    status=t.status,
+                    attempts=t.attempts,
+                    error=t.error,
+                )
+                for t in tasks
+            ],
+            letters=[
+                LetterOut(
+                    id=str(letter.id),
+                    kind=letter.kind,
+                    language=letter.language,
+                    version=letter.version,
+                    created_at=letter.created_at,
+                    sent_at=letter.sent_at,
+                )
+                for letter in letters
+            ],
+            timeline=[
+                EventOut(seq=e.seq, at=e.at, actor=e.actor, action=e.action, payload=e.payload)
+                for e in events
+            ],
+        )
+
+    async def page(
+        self, filters: RequestFilters, actor: Actor, cursor: str | None, limit: int
+    ) -> RequestPage:
+        """Open-ended list in deadline order, with a keyset cursor."""
+        due = func.coalesce(Request.extended_due_on, Request.due_on)
+        query = select(Request).order_by(due, col(Request.reference)).limit(limit + 1)
+        if actor.role == Role.AGENT.value:
+            query = query.where(Request.created_by == actor.staff_id)
+        if filters.status:
+            query = query.where(Request.status == filters.status.value)
+        if filters.kind:
+            query = query.where(Request.kind == filters.kind.value)
+        if filters.channel:
+            query = query.where(Request.channel == filters.channel.value)
+        if filters.due_before:
+            query = query.where(due <= filters.due_before)
+        if filters.needs_attention is not None:
+            query = query.where(Request.needs_attention == filters.needs_attention)
+        if cursor:
+            after_due, after_reference = decode_cursor(cursor)
+            query = query.where(
+                tuple_(due, col(Request.reference)) > tuple_(after_due, after_reference)
+            )
+        rows = list((await self.session.exec(query)).all())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].effective_due_on, rows[-1].reference) if more else None
+        return RequestPage(items=[self._summary(r) for r in rows], next_cursor=next_cursor)
+
+    async def _visible(self, reference: str, actor: Actor) -> Request:
+        request = (
+            await self.session.exec(select(Request).where(Request.reference == reference))
+        ).first()
+        if request is None:
+            raise NotFound("no such request")
+        if actor.role == Role.AGENT.value and request.created_by != actor.staff_id:
+            raise NotFound("no such request")  # agents do not learn that others' exist
+        return request
+
+    def _summary(self, request: Request) -> RequestSummary:
+        return RequestSummary(
+            reference=request.reference,
+            kind=RequestKind(request.kind),
+            channel=Channel(request.channel),
+            status=RequestStatus(request.status),
+            received_on=receipt_date(request.received_at, self.timezone),
+            due_on=request.due_on,
+            extended_due_on=request.extended_due_on,
+            verification_level=request.verification_level,
+            needs_attention=request.needs_attention,
+        )
+
+    def _received_at(self, data: RequestIn) -> datetime:
+        now = self.clock()
+        if data.received_at is None:
+            return now
+        if data.channel not in (Channel.EMAIL, Channel.LETTER):
+            raise InvalidInput({"received_at": "only_email_or_letter"})
+        given = data.received_at
+        if given.tzinfo is None:
+            raise InvalidInput({"received_at": "timezone_required"})
+        if given > now + CLOCK_SKEW:
+            raise InvalidInput({"received_at": "in_future"})
+        if given < now - MAX_BACKDATE:
+            raise InvalidInput({"received_at": "too_old"})
+        return given
+
+    @staticmethod
+    def _clean_free_text(value: str | None, field: str, errors: dict[str, str]) -> str | None:
+        if value is None:
+            return None
+        try:
+            return clean_text(value, multiline=True) or None
+        except ValueError:
+            errors[field] = "invalid_text"
+            return None
+
+
+def encode_cursor(due: date, reference: str) -> str:
+    return base64.urlsafe_b64encode(f"{due.isoformat()}|{reference}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[date, str]:
+    try:
+        due, reference = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return date.fromisoformat(due), reference[:32]
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInput({"cursor": "invalid_cursor"}) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCounts:
+    by_status: dict[str, int]
+    overdue: int
+
+
+async def request_counts(session: AsyncSession, today: date) -> RequestCounts:
+    """Requests per status, and open ones whose (effective) due date has passed."""
+    due = func.coalesce(Request.extended_due_on, Request.due_on)
+    open_statuses = [s.value for s in RequestStatus if s.is_open]
+    rows = (await session.exec(select(Request.status, func.count()).group_by(Request.status))).all()
+    overdue = (
+        await session.exec(
+            select(func.count()).where(col(Request.status).in_(open_statuses), due < today)
+        )
+    ).one()
+    return RequestCounts(by_status=dict(rows), overdue=int(overdue))

@@ -1,0 +1,90 @@
+"""Runtime settings, read from ``DSR_*`` environment variables.
+
+In ``demo`` mode, missing secrets are generated once into ``var/secrets.json`` so that a
+newcomer's ``make run`` just works; in ``production`` mode every secret must be given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dsr.domain.errors import ConfigError
+
+SECRET_FIELDS = ("secret_key", "encryption_keys", "hmac_key")
+
+
+class Mode(StrEnum):
+    DEMO = "demo"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DSR_", extra="ignore", frozen=True)
+
+    env: Mode = Mode.DEMO
+    database_url: str = "sqlite+aiosqlite:///var/dsr.db"
+    config: Path = Path("dsr.yaml")
+    var_dir: Path = Path("var")
+    smtp_url: str = "smtp://127.0.0.1:1025"
+    mail_from: str = "datenschutz@example.org"
+    secret_key: str = ""
+    encryption_keys: str = Field(
+        default="", description="comma-separated 'id:base64key' entries, newest first"
+    )
+    hmac_key: str = ""
+    region: str = "DE-NW"
+    timezone: str = "Europe/Berlin"
+    base_url: str = "http://127.0.0.1:8000"
+    letters_dir: Path = Path("templates/letters")
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Mode.PRODUCTION
+
+    def missing_secrets(self) -> list[str]:
+        return [f"DSR_{name.upper()}" for name in SECRET_FIELDS if not getattr(self, name)]
+
+
+def new_encryption_key() -> str:
+    """A fresh field-encryption key entry, ``id:base64key`` (AES-256)."""
+    import base64
+
+    key_id = secrets.token_hex(4)
+    return f"{key_id}:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"
+
+
+def with_secrets(settings: Settings) -> Settings:
+    """Return settings whose secrets are all set.
+
+    Production: refuse to start without them. Demo: take them from ``var/secrets.json``,
+    generating that file (mode 0600) the first time.
+    """
+    missing = settings.missing_secrets()
+    if not missing:
+        return settings
+    if settings.is_production:
+        raise ConfigError(f"production mode needs these variables: {', '.join(missing)}")
+    path = settings.var_dir / "secrets.json"
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    generated = {
+        "secret_key": stored.get("secret_key") or secrets.token_urlsafe(32),
+        "encryption_keys": stored.get("encryption_keys") or new_encryption_key(),
+        "hmac_key": stored.get("hmac_key") or secrets.token_urlsafe(32),
+    }
+    if generated != stored:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(generated, handle, indent=2)
+    values = {name: getattr(settings, name) or generated[name] for name in SECRET_FIELDS}
+    return settings.model_copy(update=values)

@@ -1,0 +1,1 @@
+"""HTTP: controllers, guards, error mapping."""

@@ -1,0 +1,68 @@
+"""The JSON API under /api/v1: thin handlers that parse, call one service, and return."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
+from dsr.schemas import RequestCreated, RequestDetail, RequestIn, RequestPage
+from dsr.services.requests import RequestFilters, RequestService
+from dsr.web.auth import current_actor, requires_role
+
+REFERENCE = Parameter(
+    pattern=r"^DSR-\d{4}-\d{6}$", max_length=16, description="e.g. DSR-2026-000042"
+)
+
+
+class RequestController(Controller):
+    path = "/api/v1/requests"
+    tags = ("requests",)
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Record a request",
+        description="Public for channel 'web'; staff only for phone, e-mail and letter.",
+    )
+    async def create(
+        self, request: Request[Any, Any, Any], data: RequestIn, request_service: RequestService
+    ) -> RequestCreated:
+        return await request_service.create(data, current_actor(request))
+
+    @get(
+        "/",
+        guards=[requires_role(Role.AGENT, Role.DPO, Role.ADMIN)],
+        summary="List requests in deadline order",
+    )
+    async def list_requests(
+        self,
+        request: Request[Any, Any, Any],
+        request_service: RequestService,
+        status: RequestStatus | None = None,
+        kind: RequestKind | None = None,
+        channel: Channel | None = None,
+        due_before: date | None = None,
+        needs_attention: bool | None = None,
+        cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    ) -> RequestPage:
+        filters = RequestFilters(status, kind, channel, due_before, needs_attention)
+        return await request_service.page(filters, current_actor(request), cursor, limit)
+
+    @get(
+        "/{reference:str}",
+        guards=[requires_role(Role.AGENT, Role.DPO, Role.ADMIN)],
+        summary="One request with its tasks, letters and timeline",
+    )
+    async def detail(
+        self,
+        request: Request[Any, Any, Any],
+        request_service: RequestService,
+        reference: Annotated[str, REFERENCE],
+    ) -> RequestDetail:
+        return await request_service.detail(reference, current_actor(request))

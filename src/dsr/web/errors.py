@@ -1,0 +1,159 @@
+"""The one place where errors become responses: RFC 9457 problem details, in the user's language.
+
+No stack trace, SQL or personal data ever reaches a client; unexpected errors are logged by
+type and location only (exception messages can carry query parameters).
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from dsr.domain import errors
+from dsr.i18n import message, pick_language
+
+log = structlog.get_logger("dsr.web")
+
+PROBLEM_JSON = "application/problem+json"
+
+_STATUS_OF: dict[type[errors.DsrError], int] = {
+    errors.InvalidInput: HTTP_400_BAD_REQUEST,
+    errors.Unauthenticated: HTTP_401_UNAUTHORIZED,
+    errors.NotAllowed: HTTP_403_FORBIDDEN,
+    errors.NotFound: HTTP_404_NOT_FOUND,
+    errors.InvalidTransition: HTTP_409_CONFLICT,
+    errors.Conflict: HTTP_409_CONFLICT,
+}
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+# Pydantic's English messages, by their opening words, to our message codes.
+_VALIDATION_CODES = (
+    ("Field required", "required"),
+    ("String should have at most", "too_long"),
+    ("List should have at most", "too_long"),
+    ("Extra inputs are not permitted", "unknown_field"),
+    ("Input should be a valid", "invalid_type"),
+    ("Input should be", "invalid_value"),
+)
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    fields: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    language = pick_language(
+        request.headers.get("accept-language"), request.query_params.get("lang")
+    )
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": message(code, language),
+        "status": status,
+        "code": code,
+    }
+    if fields:
+        body["errors"] = [
+            {"field": field, "code": field_code, "message": message(field_code, language)}
+            for field, field_code in sorted(fields.items())
+        ]
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _dsr_error(request: Request[Any, Any, Any], exc: errors.DsrError) -> Response[dict[str, Any]]:
+    status = next(
+        (code for cls, code in _STATUS_OF.items() if isinstance(exc, cls)),
+        HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+    if status == HTTP_500_INTERNAL_SERVER_ERROR:
+        return _unexpected(request, exc)
+    fields = exc.fields if isinstance(exc, errors.InvalidInput) else None
+    return problem(request, status, exc.code, fields)
+
+
+def _validation_error(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[dict[str, Any]]:
+    fields: dict[str, str] = {}
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        field = str(item.get("key") or "body")
+        text = str(item.get("message", ""))
+        fields[field] = next(
+            (code for prefix, code in _VALIDATION_CODES if text.startswith(prefix)), "invalid_value"
+        )
+    if not fields:  # malformed body, e.g. broken JSON
+        return problem(request, HTTP_400_BAD_REQUEST, "bad_request")
+    return problem(request, HTTP_400_BAD_REQUEST, "invalid_input", fields)
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    if status >= 500:
+        return _unexpected(request, exc)
+    response = problem(request, status, _HTTP_CODES.get(status, "bad_request"))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    if isinstance(exc, IntegrityError):
+        return problem(request, HTTP_409_CONFLICT, "conflict")
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        log.warning("database unavailable", error_type=type(exc.orig).__name__)
+        return problem(request, HTTP_503_SERVICE_UNAVAILABLE, "unavailable")
+    return _unexpected(request, exc)
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    frames = [f"{f.filename}:{f.lineno}" for f in traceback.extract_tb(exc.__traceback__)]
+    handler = request.scope.get("route_handler")
+    log.error(
+        "unhandled error",
+        error_type=type(exc).__name__,
+        handler=getattr(handler, "handler_name", None),
+        frames=frames[-5:],
+    )
+    return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "server_error")
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    return {
+        errors.DsrError: _dsr_error,
+        ValidationException: _validation_error,
+        HTTPException: _http_error,
+        DBAPIError: _database_error,
+        Exception: _unexpected,
+    }
+
+
+__all__ = ["PROBLEM_JSON", "exception_handlers", "problem"]

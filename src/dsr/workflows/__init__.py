@@ -1,0 +1,1 @@
+"""The request lifecycle and everything that moves a request along it."""

@@ -1,0 +1,124 @@
+"""Shared fixtures: our own database on SQLite and on PostgreSQL, settings, the app client.
+
+Server-backed tests read the server's URL from the environment and skip with the reason when
+it is absent; with DSR_REQUIRE_SERVICES=1 (as in CI) that skip becomes a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+import dsr.models
+from dsr import migrations
+from dsr.app import create_app
+from dsr.db import Database
+from dsr.settings import Settings, new_encryption_key
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def need_service(reason: str) -> None:
+    """Skip (locally) or fail (DSR_REQUIRE_SERVICES=1) because a server is missing."""
+    if os.environ.get("DSR_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    url = os.environ.get("DSR_TEST_POSTGRES_URL")
+    if not url:
+        need_service("PostgreSQL tests need DSR_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+        raise AssertionError  # unreachable
+    try:
+        asyncio.run(_pg_execute(url, "SELECT 1"))
+    except (OSError, asyncpg.PostgresError) as exc:
+        need_service(f"PostgreSQL at DSR_TEST_POSTGRES_URL is unreachable: {type(exc).__name__}")
+    return url
+
+
+async def _pg_execute(url: str, *statements: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(url), timeout=5)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, migrated database for this test session, dropped at the end."""
+    name = f"dsr_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_execute(postgres_server_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_server_url).set(drivername="postgresql+asyncpg", database=name)
+    rendered = url.render_as_string(hide_password=False)
+    migrations.upgrade(rendered)
+    yield rendered
+    asyncio.run(_pg_execute(postgres_server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "dsr.db"
+    migrations.upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+def _truncate_all(url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    asyncio.run(_pg_execute(url, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of our own, on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "dsr.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        var_dir=tmp_path / "var",
+        secret_key="test-secret-key-0123456789",
+        encryption_keys=new_encryption_key(),
+        hmac_key="test-hmac-key-0123456789",
+    )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = Database.from_url(settings.database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client
+
+
+assert dsr.models  # the tables are registered before SQLModel.metadata is used
