@@ -43,7 +43,9 @@ def _asyncpg_dsn(url: str) -> str:
 def postgres_server_url() -> str:
     url = os.environ.get("DSR_TEST_POSTGRES_URL")
     if not url:
-        need_service("PostgreSQL tests need DSR_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+        need_service(
+            "PostgreSQL tests need DSR_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+        )
         raise AssertionError  # unreachable
     try:
         asyncio.run(_pg_execute(url, "SELECT 1"))

@@ -103,7 +103,10 @@ async def lock_audit_chain(session: AsyncSession) -> None:
     SQLite already serialises writers (BEGIN IMMEDIATE); PostgreSQL takes an advisory lock.
     """
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY})
+        connection = await session.connection()
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY}
+        )
 
 
 async def next_reference_number(session: AsyncSession, year: int) -> int:
@@ -116,5 +119,5 @@ async def next_reference_number(session: AsyncSession, year: int) -> int:
         .on_conflict_do_update(index_elements=["year"], set_={"last": table.c.last + 1})
         .returning(table.c.last)
     )
-    result = await session.execute(statement)
+    result = await session.exec(statement)
     return int(result.scalar_one())

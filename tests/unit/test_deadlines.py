@@ -66,7 +66,9 @@ def test_the_controllers_state_decides_the_holidays(received: date, region: str,
         (date(2027, 11, 30), date(2028, 2, 29), "clamped to the leap day"),
     ],
 )
-def test_extended_deadline_is_three_months_from_receipt(received: date, due: date, why: str) -> None:
+def test_extended_deadline_is_three_months_from_receipt(
+    received: date, due: date, why: str
+) -> None:
     assert response_deadline(received, "DE-NW", extended=True) == due, why
 
 

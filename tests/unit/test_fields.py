@@ -45,9 +45,7 @@ def test_rotation_keeps_old_ciphertexts_readable() -> None:
         old.decrypt("subject.email", sealed_after)
 
 
-@pytest.mark.parametrize(
-    "spec", ["", "nokey", "k1:not-base64!!", "k1:c2hvcnQ=", "k 1:" + "A" * 43]
-)
+@pytest.mark.parametrize("spec", ["", "nokey", "k1:not-base64!!", "k1:c2hvcnQ=", "k 1:" + "A" * 43])
 def test_bad_key_configuration_is_refused(spec: str) -> None:
     with pytest.raises(ConfigError):
         FieldCipher.from_config(spec)

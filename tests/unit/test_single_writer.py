@@ -18,9 +18,15 @@ def _status_writes(tree: ast.AST) -> list[int]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            lines += [t.lineno for t in targets if isinstance(t, ast.Attribute) and t.attr == "status"]
+            lines += [
+                t.lineno for t in targets if isinstance(t, ast.Attribute) and t.attr == "status"
+            ]
         elif isinstance(node, ast.Call):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            name = (
+                node.func.attr
+                if isinstance(node.func, ast.Attribute)
+                else getattr(node.func, "id", "")
+            )
             keywords = {k.arg for k in node.keywords}
             if name in {"Request", "values"} and "status" in keywords and _about_requests(node):
                 lines.append(node.lineno)

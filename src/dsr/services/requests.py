@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.db import next_reference_number
 from dsr.domain.deadlines import receipt_date, response_deadline
-from dsr.domain.errors import InvalidInput, NotAllowed, NotFound
+from dsr.domain.errors import InvalidInput, NotFound, Unauthenticated
 from dsr.domain.identity import clean_text, normalize_identity
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
 from dsr.models import Event, Letter, Request, Task
@@ -56,7 +56,7 @@ class RequestService:
 
     async def create(self, data: RequestIn, actor: Actor) -> RequestCreated:
         if data.channel is not Channel.WEB and actor.kind != "staff":
-            raise NotAllowed("only staff may record phone, e-mail and letter requests")
+            raise Unauthenticated("only staff may record phone, e-mail and letter requests")
         received_at = self._received_at(data)
         identity = normalize_identity(
             name=data.subject.name,

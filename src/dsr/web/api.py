@@ -6,7 +6,8 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
@@ -14,7 +15,7 @@ from dsr.schemas import RequestCreated, RequestDetail, RequestIn, RequestPage
 from dsr.services.requests import RequestFilters, RequestService
 from dsr.web.auth import current_actor, requires_role
 
-REFERENCE = Parameter(
+REFERENCE = PathParameter(
     pattern=r"^DSR-\d{4}-\d{6}$", max_length=16, description="e.g. DSR-2026-000042"
 )
 
@@ -30,7 +31,10 @@ class RequestController(Controller):
         description="Public for channel 'web'; staff only for phone, e-mail and letter.",
     )
     async def create(
-        self, request: Request[Any, Any, Any], data: RequestIn, request_service: RequestService
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[RequestIn],
+        request_service: NamedDependency[RequestService],
     ) -> RequestCreated:
         return await request_service.create(data, current_actor(request))
 
@@ -42,14 +46,14 @@ class RequestController(Controller):
     async def list_requests(
         self,
         request: Request[Any, Any, Any],
-        request_service: RequestService,
-        status: RequestStatus | None = None,
-        kind: RequestKind | None = None,
-        channel: Channel | None = None,
-        due_before: date | None = None,
-        needs_attention: bool | None = None,
-        cursor: Annotated[str | None, Parameter(max_length=200)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        request_service: NamedDependency[RequestService],
+        status: FromQuery[RequestStatus | None] = None,
+        kind: FromQuery[RequestKind | None] = None,
+        channel: FromQuery[Channel | None] = None,
+        due_before: FromQuery[date | None] = None,
+        needs_attention: FromQuery[bool | None] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> RequestPage:
         filters = RequestFilters(status, kind, channel, due_before, needs_attention)
         return await request_service.page(filters, current_actor(request), cursor, limit)
@@ -62,7 +66,7 @@ class RequestController(Controller):
     async def detail(
         self,
         request: Request[Any, Any, Any],
-        request_service: RequestService,
+        request_service: NamedDependency[RequestService],
         reference: Annotated[str, REFERENCE],
     ) -> RequestDetail:
         return await request_service.detail(reference, current_actor(request))

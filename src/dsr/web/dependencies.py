@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.services.requests import RequestService
@@ -22,7 +23,7 @@ async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
             await session.commit()
 
 
-def provide_request_service(state: State, session: AsyncSession) -> RequestService:
+def provide_request_service(state: State, session: NamedDependency[AsyncSession]) -> RequestService:
     settings = state.settings
     return RequestService(
         session=session, vault=state.vault, region=settings.region, timezone=settings.timezone

@@ -134,6 +134,12 @@ def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Respons
     return _unexpected(request, exc)
 
 
+def _unreachable(request: Request[Any, Any, Any], exc: OSError) -> Response[dict[str, Any]]:
+    """A server we depend on (database, mail) refused or timed out."""
+    log.warning("dependency unavailable", error_type=type(exc).__name__)
+    return problem(request, HTTP_503_SERVICE_UNAVAILABLE, "unavailable")
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     frames = [f"{f.filename}:{f.lineno}" for f in traceback.extract_tb(exc.__traceback__)]
     handler = request.scope.get("route_handler")
@@ -152,6 +158,7 @@ def exception_handlers() -> ExceptionHandlersMap:
         ValidationException: _validation_error,
         HTTPException: _http_error,
         DBAPIError: _database_error,
+        OSError: _unreachable,
         Exception: _unexpected,
     }
 

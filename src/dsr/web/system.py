@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import MediaType, Response, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +22,7 @@ async def health(state: State) -> Response[dict[str, str]]:
 
 
 @get("/metrics", tags=["system"], summary="Prometheus metrics", media_type=MediaType.TEXT)
-async def metrics(state: State, session: AsyncSession) -> str:
+async def metrics(state: State, session: NamedDependency[AsyncSession]) -> str:
     counts = await request_counts(session, receipt_date(utcnow(), state.settings.timezone))
     lines = [
         "# HELP dsr_requests Requests by status.",

@@ -126,13 +126,13 @@ async def apply(
     if target in CLOSED_STATUSES:
         values["closed_at"] = utcnow()
         values["outcome"] = outcome or ground or target
-    result = await session.execute(
+    result = await session.exec(
         update(Request)
         .where(Request.id == request.id, Request.version == request.version)  # type: ignore[arg-type]
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise Conflict(f"request {request.reference} was changed concurrently")
 
     audit_payload = {"from": request.status, "to": target, **dict(payload or {})}

@@ -1,0 +1,92 @@
+"""The `dsr` command as an operator runs it."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dsr.settings import new_encryption_key
+
+
+def dsr(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dsr.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "printed"),
+    [
+        (["deadline", "2026-03-05"], "2026-04-07"),
+        (["deadline", "2026-11-25"], "2026-12-28"),
+        (["deadline", "2026-11-25", "--extended"], "2027-02-25"),
+        (["deadline", "2026-12-06", "--region", "DE-BY"], "2027-01-07"),
+    ],
+)
+def test_deadline_prints_the_iso_date_only(args: list[str], printed: str) -> None:
+    result = dsr(*args)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == printed + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["deadline", "2026-02-30"], "not a date"),
+        (["deadline", "tomorrow"], "not a date"),
+        (["deadline"], "required"),
+        (["deadline", "2026-01-01", "--region", "DE-XX"], "unknown region"),
+        (["users", "add", "x", "--role", "root"], "invalid choice"),
+        (["nonsense"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_exit_non_zero_with_a_message(args: list[str], message: str) -> None:
+    result = dsr(*args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_operator_flow_users_tokens_and_audit_verify(tmp_path: Path) -> None:
+    database = tmp_path / "dsr.db"
+    env = {
+        "DSR_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "DSR_VAR_DIR": str(tmp_path / "var"),
+        "DSR_ENCRYPTION_KEYS": new_encryption_key(),
+        "DSR_HMAC_KEY": "cli-test-hmac-key-123456",
+        "DSR_SECRET_KEY": "cli-test-secret",
+    }
+    assert dsr("db", "upgrade", env=env).returncode == 0
+
+    added = dsr("users", "add", "Dana", "--role", "dpo", env=env)
+    assert added.returncode == 0, added.stderr
+    assert "one-time password:" in added.stdout
+    assert "otpauth://totp/dsr:dana?secret=" in added.stdout
+    again = dsr("users", "add", "dana", "--role", "agent", env=env)
+    assert again.returncode == 1 and "exists already" in again.stderr
+
+    token = dsr("token", "create", "dana", env=env)
+    assert token.returncode == 0 and token.stdout.startswith("dsr_")
+    stored = sqlite3.connect(database).execute("SELECT digest FROM api_token").fetchall()
+    assert stored and token.stdout.strip() not in str(stored)  # only the digest is kept
+    assert dsr("token", "create", "nobody", env=env).returncode == 1
+
+    verified = dsr("audit", "verify", env=env)
+    assert verified.returncode == 0, verified.stderr
+    assert "intact: 2 events" in verified.stdout
+
+    with sqlite3.connect(database) as connection:
+        connection.execute('UPDATE event SET payload = \'{"role": "admin"}\' WHERE seq = 1')
+    broken = dsr("audit", "verify", env=env)
+    assert broken.returncode == 1
+    assert "broken at seq 1" in broken.stderr

@@ -1,0 +1,35 @@
+"""Small helpers shared by tests that talk to the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dsr.db import Database
+from dsr.domain.vocabulary import Role
+from dsr.security.fields import FieldCipher
+from dsr.services.staff import add_staff, create_token
+from dsr.settings import Settings
+from dsr.workflows.engine import SYSTEM
+
+
+async def staff_token(settings: Settings, username: str, role: Role) -> dict[str, str]:
+    """Create a staff user with an API token; return the Authorization header."""
+    database = Database.from_url(settings.database_url)
+    try:
+        async with database.session_scope() as session:
+            cipher = FieldCipher.from_config(settings.encryption_keys)
+            await add_staff(session, cipher, username, role, SYSTEM)
+            token = await create_token(session, username, SYSTEM)
+    finally:
+        await database.dispose()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def web_request(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "access",
+        "channel": "web",
+        "subject": {"name": "Erika Mustermann", "email": "erika.mustermann@example.org"},
+    }
+    body.update(overrides)
+    return body
