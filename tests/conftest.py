@@ -23,6 +23,7 @@ import dsr.models
 from dsr import migrations
 from dsr.app import create_app
 from dsr.db import Database
+from dsr.notify.catcher import MailCatcher
 from dsr.settings import Settings, new_encryption_key
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -107,6 +108,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key-0123456789",
         encryption_keys=new_encryption_key(),
         hmac_key="test-hmac-key-0123456789",
+        worker=False,
+        dev_mail_catcher=False,
     )
 
 
@@ -124,3 +127,26 @@ async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type:
 
 
 assert dsr.models  # the tables are registered before SQLModel.metadata is used
+
+
+@pytest.fixture
+async def smtp_server() -> AsyncIterator[MailCatcher]:
+    """A real SMTP server (aiosmtpd) on a free local port."""
+    catcher = MailCatcher(port=0)
+    await catcher.start()
+    yield catcher
+    await catcher.stop()
+
+
+@pytest.fixture
+def web_settings(settings: Settings, smtp_server: MailCatcher) -> Settings:
+    """Settings for the public flow: mail to the test SMTP server, no background worker."""
+    return settings.model_copy(update={"smtp_url": smtp_server.url})
+
+
+@pytest.fixture
+async def web_client(web_settings: Settings) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    async with AsyncTestClient(
+        app=create_app(web_settings), base_url="http://testserver.local"
+    ) as test_client:
+        yield test_client

@@ -4,27 +4,43 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler
 
 from dsr import __version__
+from dsr.config import load_config
 from dsr.db import Database
 from dsr.domain.deadlines import validate_region, validate_timezone
 from dsr.logging import configure_logging
+from dsr.notify.catcher import MailCatcher
+from dsr.notify.smtp import SmtpConfig
+from dsr.rendering import new_environment
+from dsr.scheduler import Jobs, build_scheduler
+from dsr.security.ratelimit import RateLimiter
 from dsr.security.vault import Vault
 from dsr.settings import Settings, with_secrets
 from dsr.web.api import RequestController
 from dsr.web.auth import BearerTokenMiddleware
-from dsr.web.dependencies import provide_request_service, provide_session
+from dsr.web.dependencies import provide_public_desk, provide_request_service, provide_session
+from dsr.web.dev import dev_mail
 from dsr.web.errors import exception_handlers
+from dsr.web.headers import security_headers
+from dsr.web.public import PublicController
 from dsr.web.system import health, metrics
 
 MAX_BODY_BYTES = 256 * 1024
+STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
@@ -32,27 +48,81 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     validate_region(settings.region)
     validate_timezone(settings.timezone)
     configure_logging(settings.log_level)
+    config = load_config(settings.config, required=settings.is_production)
     vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
+    smtp = SmtpConfig.from_url(settings.smtp_url)
+    templates = new_environment()
+    https = settings.base_url.startswith("https://")
+    catcher = (
+        MailCatcher(host=smtp.host, port=smtp.port)
+        if not settings.is_production and settings.dev_mail_catcher
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = database or Database.from_url(settings.database_url)
         app.state.db = db
+        if catcher:
+            await catcher.start()
+        scheduler = None
+        if settings.worker:
+            jobs = Jobs(db, vault.cipher, smtp, settings.mail_from)
+            scheduler = build_scheduler(jobs, settings.tick_seconds)
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler:
+                scheduler.shutdown(wait=False)
+            if catcher:
+                await catcher.stop()
             if database is None:
                 await db.dispose()
 
+    handlers: list[ControllerRouterHandler] = [
+        PublicController,
+        RequestController,
+        health,
+        metrics,
+        create_static_files_router(
+            path="/static", directories=[STATIC_DIR], include_in_schema=False
+        ),
+    ]
+    if catcher:
+        handlers.append(dev_mail)
+
     return Litestar(
-        route_handlers=[RequestController, health, metrics],
+        route_handlers=handlers,
         lifespan=[lifespan],
-        state=State({"settings": settings, "vault": vault}),
+        state=State(
+            {
+                "settings": settings,
+                "config": config,
+                "vault": vault,
+                "templates": templates,
+                "limiter": RateLimiter(),
+                "mail_catcher": catcher,
+            }
+        ),
         dependencies={
             "session": Provide(provide_session),
             "request_service": Provide(provide_request_service, sync_to_thread=False),
+            "public_desk": Provide(provide_public_desk, sync_to_thread=False),
         },
-        middleware=[DefineMiddleware(BearerTokenMiddleware, exclude=["^/schema", "^/health"])],
+        middleware=[
+            DefineMiddleware(BearerTokenMiddleware, exclude=["^/schema", "^/health", "^/static"])
+        ],
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="dsr_csrf",
+            cookie_secure=https,
+            cookie_httponly=True,
+            cookie_samesite="strict",
+            exclude=["/api/"],
+        ),
+        response_headers=security_headers(https),
         exception_handlers=exception_handlers(),
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

@@ -1,133 +1,91 @@
-"""User-facing messages in German (default) and English, and picking the language."""
+"""User-facing text: gettext catalogs (Babel), German by default, English available.
+
+Message ids are English; ``locale/de/LC_MESSAGES/messages.po`` holds the German text. Mark
+text for extraction with ``_()`` in templates and ``N_()`` in Python.
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
+from gettext import NullTranslations
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
 from dsr.domain.vocabulary import Language
 
-MESSAGES: dict[str, dict[Language, str]] = {
-    # problem titles
-    "invalid_input": {
-        Language.DE: "Die Eingaben sind unvollständig oder ungültig.",
-        Language.EN: "Some input is missing or invalid.",
-    },
-    "not_found": {
-        Language.DE: "Nicht gefunden.",
-        Language.EN: "Not found.",
-    },
-    "forbidden": {
-        Language.DE: "Dafür fehlt Ihnen die Berechtigung.",
-        Language.EN: "You are not allowed to do this.",
-    },
-    "unauthenticated": {
-        Language.DE: "Bitte melden Sie sich an.",
-        Language.EN: "Please sign in.",
-    },
-    "invalid_transition": {
-        Language.DE: "Dieser Schritt ist im aktuellen Status des Antrags nicht möglich.",
-        Language.EN: "This step is not possible in the request's current status.",
-    },
-    "conflict": {
-        Language.DE: "Der Datensatz wurde gleichzeitig geändert. Bitte erneut versuchen.",
-        Language.EN: "The record was changed at the same time. Please try again.",
-    },
-    "too_large": {
-        Language.DE: "Die Anfrage ist zu groß.",
-        Language.EN: "The request is too large.",
-    },
-    "method_not_allowed": {
-        Language.DE: "Diese Methode ist hier nicht erlaubt.",
-        Language.EN: "This method is not allowed here.",
-    },
-    "unsupported_media_type": {
-        Language.DE: "Dieses Datenformat wird nicht unterstützt.",
-        Language.EN: "This content type is not supported.",
-    },
-    "too_many_requests": {
-        Language.DE: "Zu viele Anfragen. Bitte warten Sie einen Moment.",
-        Language.EN: "Too many requests. Please wait a moment.",
-    },
-    "unavailable": {
-        Language.DE: "Der Dienst ist vorübergehend nicht erreichbar.",
-        Language.EN: "The service is temporarily unavailable.",
-    },
-    "server_error": {
-        Language.DE: "Ein interner Fehler ist aufgetreten. Es wurde nichts geändert.",
-        Language.EN: "An internal error occurred. Nothing was changed.",
-    },
-    "bad_request": {
-        Language.DE: "Die Anfrage ist fehlerhaft.",
-        Language.EN: "The request is malformed.",
-    },
-    # field problems
-    "required": {Language.DE: "Pflichtangabe fehlt.", Language.EN: "This is required."},
-    "too_long": {Language.DE: "Zu lang.", Language.EN: "Too long."},
-    "invalid_value": {Language.DE: "Ungültiger Wert.", Language.EN: "Invalid value."},
-    "invalid_type": {
-        Language.DE: "Falscher Datentyp.",
-        Language.EN: "Wrong type of value.",
-    },
-    "unknown_field": {
-        Language.DE: "Dieses Feld gibt es nicht.",
-        Language.EN: "There is no such field.",
-    },
-    "invalid_name": {
-        Language.DE: "Der Name enthält unzulässige Zeichen.",
-        Language.EN: "The name contains characters that are not allowed.",
-    },
-    "invalid_email": {
-        Language.DE: "Bitte geben Sie eine gültige E-Mail-Adresse an.",
-        Language.EN: "Please give a valid e-mail address.",
-    },
-    "invalid_phone": {
-        Language.DE: "Bitte geben Sie eine gültige Telefonnummer an.",
-        Language.EN: "Please give a valid phone number.",
-    },
-    "invalid_customer_number": {
-        Language.DE: "Die Kundennummer darf nur Buchstaben und Ziffern enthalten.",
-        Language.EN: "The customer number may contain letters and digits only.",
-    },
-    "invalid_postal_address": {
-        Language.DE: "Die Anschrift enthält unzulässige Zeichen.",
-        Language.EN: "The address contains characters that are not allowed.",
-    },
-    "invalid_date_of_birth": {
-        Language.DE: "Bitte ein Datum im Format JJJJ-MM-TT angeben.",
-        Language.EN: "Please give a date as YYYY-MM-DD.",
-    },
-    "invalid_text": {
-        Language.DE: "Der Text enthält unzulässige Steuerzeichen.",
-        Language.EN: "The text contains control characters that are not allowed.",
-    },
-    "invalid_cursor": {
-        Language.DE: "Ungültiger Blätter-Cursor.",
-        Language.EN: "Invalid page cursor.",
-    },
-    "only_email_or_letter": {
-        Language.DE: "Nur bei Anträgen per E-Mail oder Brief anzugeben.",
-        Language.EN: "Only for requests received by e-mail or letter.",
-    },
-    "timezone_required": {
-        Language.DE: "Bitte mit Zeitzone angeben.",
-        Language.EN: "Please include a time zone.",
-    },
-    "in_future": {
-        Language.DE: "Darf nicht in der Zukunft liegen.",
-        Language.EN: "Must not be in the future.",
-    },
-    "too_old": {
-        Language.DE: "Liegt zu weit zurück (höchstens 90 Tage).",
-        Language.EN: "Too far back (90 days at most).",
-    },
-    "invalid_username": {
-        Language.DE: "Benutzername: 2–64 Zeichen, Kleinbuchstaben, Ziffern, . _ -",
-        Language.EN: "Username: 2–64 characters, lower-case letters, digits, . _ -",
-    },
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+def N_(text: str) -> str:
+    """Mark ``text`` for extraction without translating it here."""
+    return text
+
+
+# Problem titles and field messages of the API, by code.
+MESSAGES: dict[str, str] = {
+    "invalid_input": N_("Some input is missing or invalid."),
+    "not_found": N_("Not found."),
+    "forbidden": N_("You are not allowed to do this."),
+    "unauthenticated": N_("Please sign in."),
+    "invalid_transition": N_("This step is not possible in the request's current status."),
+    "conflict": N_("The record was changed at the same time. Please try again."),
+    "too_large": N_("The request is too large."),
+    "method_not_allowed": N_("This method is not allowed here."),
+    "unsupported_media_type": N_("This content type is not supported."),
+    "too_many_requests": N_("Too many requests. Please wait a moment."),
+    "unavailable": N_("The service is temporarily unavailable."),
+    "server_error": N_("An internal error occurred. Nothing was changed."),
+    "bad_request": N_("The request is malformed."),
+    "required": N_("This is required."),
+    "choose_kind": N_("Please choose what you would like to do."),
+    "spam": N_("Your request could not be sent. Please try again."),
+    "wrong_code": N_("This code is not correct. Please check it and try again."),
+    "expired_code": N_("This code has expired. Please ask for a new code."),
+    "exhausted_code": N_("Too many wrong attempts. Please ask for a new code."),
+    "too_long": N_("Too long."),
+    "invalid_value": N_("Invalid value."),
+    "invalid_type": N_("Wrong type of value."),
+    "unknown_field": N_("There is no such field."),
+    "invalid_name": N_("The name contains characters that are not allowed."),
+    "invalid_email": N_("Please give a valid e-mail address."),
+    "invalid_phone": N_("Please give a valid phone number."),
+    "invalid_customer_number": N_("The customer number may contain letters and digits only."),
+    "invalid_postal_address": N_("The address contains characters that are not allowed."),
+    "invalid_date_of_birth": N_("Please give a date as YYYY-MM-DD."),
+    "invalid_text": N_("The text contains control characters that are not allowed."),
+    "invalid_cursor": N_("Invalid page cursor."),
+    "only_email_or_letter": N_("Only for requests received by e-mail or letter."),
+    "timezone_required": N_("Please include a time zone."),
+    "in_future": N_("Must not be in the future."),
+    "too_old": N_("Too far back (90 days at most)."),
+    "invalid_username": N_("Username: 2–64 characters, lower-case letters, digits, . _ -"),
 }
 
 
+@lru_cache(maxsize=4)
+def translations(language: Language) -> NullTranslations:
+    """The catalog of ``language``, compiled from its .po file on first use."""
+    po = LOCALE_DIR / language.value / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return NullTranslations()
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=language.value)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def gettext(language: Language, text: str) -> str:
+    return translations(language).gettext(text)
+
+
 def message(code: str, language: Language) -> str:
-    entry = MESSAGES.get(code) or MESSAGES["invalid_value"]
-    return entry[language]
+    return gettext(language, MESSAGES.get(code) or MESSAGES["invalid_value"])
 
 
 def pick_language(accept_language: str | None, requested: str | None = None) -> Language:

@@ -28,6 +28,7 @@ class SubjectIn(_In):
 class ChangeIn(_In):
     field: ChangeField
     value: Annotated[str, Field(max_length=500)]
+    current: Annotated[str | None, Field(max_length=500, description="what is wrong")] = None
 
 
 class RequestIn(_In):
@@ -48,6 +49,18 @@ class RequestCreated(BaseModel):
     status: RequestStatus
     received_on: date
     due_on: date
+    status_url: str | None = Field(
+        default=None, description="the requester's private status page (web requests)"
+    )
+
+
+class VerifyIn(_In):
+    code: Annotated[str, Field(min_length=1, max_length=12)]
+
+
+class VerifyOut(BaseModel):
+    status: RequestStatus
+    verification_level: str
 
 
 class RequestSummary(BaseModel):

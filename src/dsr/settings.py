@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     letters_dir: Path = Path("templates/letters")
     log_level: str = "INFO"
+    worker: bool = Field(default=True, description="run the scheduler (outbox, sweeps) in-process")
+    tick_seconds: float = Field(default=5.0, gt=0, le=3600)
+    dev_mail_catcher: bool = Field(
+        default=True, description="demo mode: serve an SMTP catcher on the DSR_SMTP_URL port"
+    )
 
     @property
     def is_production(self) -> bool:

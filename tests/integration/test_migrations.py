@@ -55,6 +55,7 @@ def _diff(connection: Connection) -> list[object]:
     ]
 
 
+@pytest.mark.filterwarnings("ignore:.*expression-based index")
 def test_upgrade_from_empty_and_downgrade_to_base(empty_database_url: str) -> None:
     expected = {table.name for table in SQLModel.metadata.sorted_tables}
     migrations.upgrade(empty_database_url)

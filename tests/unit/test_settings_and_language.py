@@ -8,7 +8,7 @@ import pytest
 
 from dsr.domain.errors import ConfigError
 from dsr.domain.vocabulary import Language
-from dsr.i18n import MESSAGES, pick_language
+from dsr.i18n import pick_language
 from dsr.settings import Mode, Settings, with_secrets
 
 
@@ -52,9 +52,3 @@ def test_settings_come_from_dsr_environment_variables(monkeypatch: pytest.Monkey
 )
 def test_language_choice(header: str | None, requested: str | None, language: Language) -> None:
     assert pick_language(header, requested) is language
-
-
-def test_every_message_exists_in_german_and_english() -> None:
-    for code, texts in MESSAGES.items():
-        assert set(texts) == set(Language), code
-        assert all(text.strip() for text in texts.values()), code

@@ -53,3 +53,13 @@ class Conflict(DsrError):
     """A concurrent change won; the caller may retry with fresh data."""
 
     code = "conflict"
+
+
+class TooManyRequests(DsrError):
+    """A rate limit was reached; ``retry_after`` seconds until the next attempt counts."""
+
+    code = "too_many_requests"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limited for {retry_after} s")
+        self.retry_after = retry_after

@@ -57,6 +57,7 @@ class Request(SQLModel, table=True):
     needs_attention: bool = Field(default=False)
     details_enc: str | None = Field(default=None, sa_type=Text)
     changes_enc: str | None = Field(default=None, sa_type=Text)
+    status_token_digest: str | None = Field(default=None, max_length=64, unique=True, index=True)
     version: int = Field(default=1)
 
     @property
@@ -73,6 +74,8 @@ class Verification(SQLModel, table=True):
     request_id: uuid.UUID = Field(foreign_key="request.id", index=True)
     method: str = Field(max_length=16)
     code_hash: str | None = Field(default=None, max_length=128)
+    link_digest: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attempts: int = 0
     result: str = Field(default="pending", max_length=16)

@@ -1,4 +1,5 @@
-"""Staff passwords (argon2id) and API tokens (random, stored as SHA-256)."""
+"""Staff passwords (argon2id) and bearer secrets: API tokens and the links in e-mails
+(random, 256 bits, so only their SHA-256 digest is stored)."""
 
 from __future__ import annotations
 

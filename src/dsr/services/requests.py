@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -29,6 +30,7 @@ from dsr.schemas import (
     RequestSummary,
     TaskOut,
 )
+from dsr.security.passwords import token_digest
 from dsr.security.vault import Vault
 from dsr.workflows import engine
 from dsr.workflows.engine import Actor
@@ -52,9 +54,21 @@ class RequestService:
     vault: Vault
     region: str
     timezone: str
+    base_url: str = ""
     clock: Callable[[], datetime] = utcnow
 
     async def create(self, data: RequestIn, actor: Actor) -> RequestCreated:
+        request, status_token = await self.open(data, actor)
+        return RequestCreated(
+            reference=request.reference,
+            status=RequestStatus(request.status),
+            received_on=receipt_date(request.received_at, self.timezone),
+            due_on=request.due_on,
+            status_url=f"{self.base_url}/status/{status_token}" if status_token else None,
+        )
+
+    async def open(self, data: RequestIn, actor: Actor) -> tuple[Request, str | None]:
+        """Validate and store a request; web requests also get a private status token."""
         if data.channel is not Channel.WEB and actor.kind != "staff":
             raise Unauthenticated("only staff may record phone, e-mail and letter requests")
         received_at = self._received_at(data)
@@ -72,7 +86,13 @@ class RequestService:
             errors["changes"] = "required"
         details = self._clean_free_text(data.details, "details", errors)
         changes = [
-            {"field": change.field, "value": value}
+            {
+                "field": change.field,
+                "value": value,
+                "current": self._clean_free_text(
+                    change.current, f"changes.{index}.current", errors
+                ),
+            }
             for index, change in enumerate(data.changes)
             if (value := self._clean_free_text(change.value, f"changes.{index}.value", errors))
         ]
@@ -84,6 +104,7 @@ class RequestService:
         received_on = receipt_date(received_at, self.timezone)
         number = await next_reference_number(self.session, received_on.year)
         cipher = self.vault.cipher
+        status_token = secrets.token_urlsafe(32) if data.channel is Channel.WEB else None
         request = await engine.open_request(
             self.session,
             engine.NewRequest(
@@ -97,15 +118,31 @@ class RequestService:
                 created_by=actor.staff_id,
                 details_enc=cipher.encrypt("request.details", details),
                 changes_enc=cipher.encrypt_json("request.changes", changes or None),
+                status_token_digest=token_digest(status_token) if status_token else None,
             ),
             actor,
         )
-        return RequestCreated(
-            reference=request.reference,
-            status=RequestStatus(request.status),
-            received_on=received_on,
-            due_on=request.due_on,
-        )
+        return request, status_token
+
+    async def by_status_token(self, token: str) -> Request:
+        request = None
+        if 20 <= len(token) <= 100:
+            request = (
+                await self.session.exec(
+                    select(Request).where(Request.status_token_digest == token_digest(token))
+                )
+            ).first()
+        if request is None:
+            raise NotFound("no request for this link")
+        return request
+
+    async def by_reference(self, reference: str) -> Request:
+        request = (
+            await self.session.exec(select(Request).where(Request.reference == reference))
+        ).first()
+        if request is None:
+            raise NotFound("no such request")
+        return request
 
     async def detail(self, reference: str, actor: Actor) -> RequestDetail:
         request = await self._visible(reference, actor)
@@ -190,11 +227,7 @@ class RequestService:
         return RequestPage(items=[self._summary(r) for r in rows], next_cursor=next_cursor)
 
     async def _visible(self, reference: str, actor: Actor) -> Request:
-        request = (
-            await self.session.exec(select(Request).where(Request.reference == reference))
-        ).first()
-        if request is None:
-            raise NotFound("no such request")
+        request = await self.by_reference(reference)
         if actor.role == Role.AGENT.value and request.created_by != actor.staff_id:
             raise NotFound("no such request")  # agents do not learn that others' exist
         return request

@@ -11,9 +11,11 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
-from dsr.schemas import RequestCreated, RequestDetail, RequestIn, RequestPage
+from dsr.schemas import RequestCreated, RequestDetail, RequestIn, RequestPage, VerifyIn, VerifyOut
+from dsr.services.public import PublicDesk
 from dsr.services.requests import RequestFilters, RequestService
 from dsr.web.auth import current_actor, requires_role
+from dsr.web.public import client_address
 
 REFERENCE = PathParameter(
     pattern=r"^DSR-\d{4}-\d{6}$", max_length=16, description="e.g. DSR-2026-000042"
@@ -37,6 +39,24 @@ class RequestController(Controller):
         request_service: NamedDependency[RequestService],
     ) -> RequestCreated:
         return await request_service.create(data, current_actor(request))
+
+    @post(
+        "/{reference:str}/verify",
+        status_code=200,
+        summary="Confirm a web request with the e-mailed code",
+        description="A wrong, expired or used-up code answers 400 with a generic message.",
+    )
+    async def verify(
+        self,
+        request: Request[Any, Any, Any],
+        reference: Annotated[str, REFERENCE],
+        data: JSONBody[VerifyIn],
+        public_desk: NamedDependency[PublicDesk],
+    ) -> VerifyOut:
+        found = await public_desk.verify_reference(reference, data.code, client_address(request))
+        return VerifyOut(
+            status=RequestStatus(found.status), verification_level=found.verification_level
+        )
 
     @get(
         "/",

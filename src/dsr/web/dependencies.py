@@ -8,7 +8,9 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.services.public import PublicDesk
 from dsr.services.requests import RequestService
+from dsr.services.verification import EmailVerification
 
 
 async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -26,5 +28,39 @@ async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
 def provide_request_service(state: State, session: NamedDependency[AsyncSession]) -> RequestService:
     settings = state.settings
     return RequestService(
-        session=session, vault=state.vault, region=settings.region, timezone=settings.timezone
+        session=session,
+        vault=state.vault,
+        region=settings.region,
+        timezone=settings.timezone,
+        base_url=settings.base_url.rstrip("/"),
+    )
+
+
+def provide_public_desk(
+    state: State,
+    session: NamedDependency[AsyncSession],
+    request_service: NamedDependency[RequestService],
+) -> PublicDesk:
+    settings = state.settings
+    base_url = settings.base_url.rstrip("/")
+    controller = state.config.controller
+    verification = EmailVerification(
+        session=session,
+        vault=state.vault,
+        secret_key=settings.secret_key,
+        mail=state.templates,
+        controller=controller,
+        base_url=base_url,
+        sender_address=settings.mail_from,
+    )
+    return PublicDesk(
+        session=session,
+        vault=state.vault,
+        requests=request_service,
+        verification=verification,
+        limiter=state.limiter,
+        mail=state.templates,
+        controller=controller,
+        base_url=base_url,
+        sender_address=settings.mail_from,
     )

@@ -18,6 +18,7 @@ from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
@@ -38,6 +39,7 @@ _STATUS_OF: dict[type[errors.DsrError], int] = {
     errors.NotFound: HTTP_404_NOT_FOUND,
     errors.InvalidTransition: HTTP_409_CONFLICT,
     errors.Conflict: HTTP_409_CONFLICT,
+    errors.TooManyRequests: HTTP_429_TOO_MANY_REQUESTS,
 }
 
 _HTTP_CODES = {
@@ -69,7 +71,7 @@ def problem(
     status: int,
     code: str,
     fields: dict[str, str] | None = None,
-) -> Response[dict[str, Any]]:
+) -> Response[Any]:
     language = pick_language(
         request.headers.get("accept-language"), request.query_params.get("lang")
     )
@@ -87,7 +89,7 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_JSON)
 
 
-def _dsr_error(request: Request[Any, Any, Any], exc: errors.DsrError) -> Response[dict[str, Any]]:
+def _dsr_error(request: Request[Any, Any, Any], exc: errors.DsrError) -> Response[Any]:
     status = next(
         (code for cls, code in _STATUS_OF.items() if isinstance(exc, cls)),
         HTTP_500_INTERNAL_SERVER_ERROR,
@@ -95,12 +97,15 @@ def _dsr_error(request: Request[Any, Any, Any], exc: errors.DsrError) -> Respons
     if status == HTTP_500_INTERNAL_SERVER_ERROR:
         return _unexpected(request, exc)
     fields = exc.fields if isinstance(exc, errors.InvalidInput) else None
-    return problem(request, status, exc.code, fields)
+    response = problem(request, status, exc.code, fields)
+    if isinstance(exc, errors.TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, errors.Unauthenticated):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
-def _validation_error(
-    request: Request[Any, Any, Any], exc: ValidationException
-) -> Response[dict[str, Any]]:
+def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     fields: dict[str, str] = {}
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if not isinstance(item, dict):
@@ -115,7 +120,7 @@ def _validation_error(
     return problem(request, HTTP_400_BAD_REQUEST, "invalid_input", fields)
 
 
-def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     if status >= 500:
         return _unexpected(request, exc)
@@ -125,7 +130,7 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return response
 
 
-def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     if isinstance(exc, IntegrityError):
         return problem(request, HTTP_409_CONFLICT, "conflict")
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
@@ -134,13 +139,13 @@ def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Respons
     return _unexpected(request, exc)
 
 
-def _unreachable(request: Request[Any, Any, Any], exc: OSError) -> Response[dict[str, Any]]:
+def _unreachable(request: Request[Any, Any, Any], exc: OSError) -> Response[Any]:
     """A server we depend on (database, mail) refused or timed out."""
     log.warning("dependency unavailable", error_type=type(exc).__name__)
     return problem(request, HTTP_503_SERVICE_UNAVAILABLE, "unavailable")
 
 
-def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     frames = [f"{f.filename}:{f.lineno}" for f in traceback.extract_tb(exc.__traceback__)]
     handler = request.scope.get("route_handler")
     log.error(

@@ -55,6 +55,7 @@ class NewRequest:
     created_by: uuid.UUID | None = None
     details_enc: str | None = None
     changes_enc: str | None = None
+    status_token_digest: str | None = None
 
 
 async def open_request(session: AsyncSession, new: NewRequest, actor: Actor) -> Request:
@@ -71,6 +72,7 @@ async def open_request(session: AsyncSession, new: NewRequest, actor: Actor) -> 
         created_by=new.created_by,
         details_enc=new.details_enc,
         changes_enc=new.changes_enc,
+        status_token_digest=new.status_token_digest,
         verification_level=VerificationLevel.NONE.value,
     )
     session.add(request)

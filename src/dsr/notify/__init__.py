@@ -1,0 +1,1 @@
+"""E-mail: the outbox, the SMTP sender, and the dev mail catcher."""

@@ -1,0 +1,181 @@
+"""The mail outbox: e-mails are rows written in the transaction that causes them, and a
+sender delivers them afterwards, retrying with backoff while the SMTP server is away.
+
+Each message has a ``Message-ID`` that never changes: it is the idempotency key. A row is
+claimed with a lease before sending, so several workers never send one row at once; a worker
+that dies after the server accepted a message but before recording it leaves the lease to
+expire, and the retry carries the same Message-ID (receivers can recognise the repeat).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import aiosmtplib
+import structlog
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.db import Database
+from dsr.models import Outbox
+from dsr.models.base import utcnow
+from dsr.notify.smtp import SmtpConfig, send_message
+from dsr.rendering import RenderedMail
+from dsr.security.fields import FieldCipher
+
+log = structlog.get_logger("dsr.outbox")
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 25
+BASE_BACKOFF = timedelta(seconds=15)
+MAX_BACKOFF = timedelta(hours=1)
+
+Sender = Callable[[SmtpConfig, EmailMessage], Awaitable[None]]
+
+
+def backoff(attempts: int) -> timedelta:
+    """15 s, 30 s, 1 min, ... capped at one hour."""
+    delay: timedelta = BASE_BACKOFF * 2 ** max(attempts - 1, 0)
+    return min(delay, MAX_BACKOFF)
+
+
+async def enqueue(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    *,
+    to: str,
+    mail: RenderedMail,
+    sender_address: str,
+    request_id: uuid.UUID | None = None,
+) -> Outbox:
+    """Queue ``mail`` for ``to`` (an already validated address) in the caller's transaction."""
+    domain = sender_address.rpartition("@")[2] or "dsr.invalid"
+    row = Outbox(
+        request_id=request_id,
+        recipient_enc=cipher.encrypt("outbox.recipient", to) or "",
+        subject=mail.subject[:255],
+        body_enc=cipher.encrypt_json("outbox.body", {"text": mail.text, "html": mail.html}) or "",
+        message_id=f"<{uuid.uuid4()}@{domain}>",
+        next_attempt_at=utcnow(),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def build_message(row: Outbox, cipher: FieldCipher, sender_address: str) -> EmailMessage:
+    """The MIME message of ``row``. Headers are set through ``EmailMessage``, which refuses
+    CR/LF in header values, and the recipient is a bare address (never a display name)."""
+    recipient = cipher.decrypt("outbox.recipient", row.recipient_enc) or ""
+    body = cipher.decrypt_json("outbox.body", row.body_enc)
+    message = EmailMessage()
+    message["From"] = Address(addr_spec=sender_address)
+    message["To"] = Address(addr_spec=recipient)
+    message["Subject"] = row.subject.replace("\r", " ").replace("\n", " ")
+    message["Message-ID"] = row.message_id
+    message["Date"] = format_datetime(row.created_at)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body["text"])
+    message.add_alternative(body["html"], subtype="html")
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    sent: int
+    failed: int
+
+
+async def deliver_due(
+    database: Database,
+    cipher: FieldCipher,
+    smtp: SmtpConfig,
+    sender_address: str,
+    *,
+    now: datetime | None = None,
+    batch: int = 50,
+    send: Sender = send_message,
+) -> DeliveryReport:
+    """Send every message that is due; each claimed by a lease, recorded after sending."""
+    now = now or utcnow()
+    claimed = await _claim(database, now, batch)
+    sent = failed = 0
+    for row_id in claimed:
+        async with database.session_scope() as session:
+            row = await session.get_one(Outbox, row_id)
+            message = build_message(row, cipher, sender_address)
+        try:
+            await send(smtp, message)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            failed += 1
+            await _record_failure(database, row_id, type(exc).__name__, now)
+            continue
+        sent += 1
+        async with database.session_scope() as session:
+            await session.exec(
+                update(Outbox)
+                .where(col(Outbox.id) == row_id)
+                .values(status="sent", sent_at=utcnow(), lease_until=None, last_error=None)
+            )
+    if sent or failed:
+        log.info("outbox delivery", sent=sent, failed=failed)
+    return DeliveryReport(sent=sent, failed=failed)
+
+
+async def _claim(database: Database, now: datetime, batch: int) -> list[uuid.UUID]:
+    """Lease due rows: pending and due, or sending with an expired lease (a crashed sender)."""
+    async with database.session_scope() as session:
+        due = (
+            await session.exec(
+                select(Outbox.id)
+                .where(
+                    or_(
+                        (col(Outbox.status) == "pending") & (col(Outbox.next_attempt_at) <= now),
+                        (col(Outbox.status) == "sending") & (col(Outbox.lease_until) < now),
+                    )
+                )
+                .order_by(col(Outbox.next_attempt_at))
+                .limit(batch)
+            )
+        ).all()
+    claimed: list[uuid.UUID] = []
+    for row_id in due:
+        async with database.session_scope() as session:
+            result = await session.exec(
+                update(Outbox)
+                .where(
+                    col(Outbox.id) == row_id,
+                    or_(
+                        col(Outbox.status) == "pending",
+                        (col(Outbox.status) == "sending") & (col(Outbox.lease_until) < now),
+                    ),
+                )
+                .values(status="sending", lease_until=now + LEASE, attempts=Outbox.attempts + 1)
+            )
+            if result.rowcount == 1:
+                claimed.append(row_id)
+    return claimed
+
+
+async def _record_failure(database: Database, row_id: uuid.UUID, error: str, now: datetime) -> None:
+    async with database.session_scope() as session:
+        row = await session.get_one(Outbox, row_id)
+        give_up = row.attempts >= MAX_ATTEMPTS
+        await session.exec(
+            update(Outbox)
+            .where(col(Outbox.id) == row_id)
+            .values(
+                status="failed" if give_up else "pending",
+                next_attempt_at=None if give_up else now + backoff(row.attempts),
+                lease_until=None,
+                last_error=error,
+            )
+        )
+    log.warning("outbox delivery failed", error_type=error, gave_up=give_up)

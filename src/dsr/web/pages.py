@@ -1,0 +1,57 @@
+"""Rendering public pages: the visitor's language, the shared context, the language cookie."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import Cookie
+from litestar.response import Template
+
+from dsr.domain.vocabulary import Language
+from dsr.i18n import gettext, pick_language
+from dsr.rendering import language_globals
+
+LANGUAGE_COOKIE = "dsr_lang"
+
+
+def page_language(request: Request[Any, Any, Any]) -> Language:
+    """``?lang=`` wins, then the cookie it set, then Accept-Language; German by default."""
+    return pick_language(
+        request.headers.get("accept-language"),
+        request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE),
+    )
+
+
+def page(
+    request: Request[Any, Any, Any],
+    template: str,
+    title: str,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    language = page_language(request)
+    cookies = []
+    if request.query_params.get("lang") in {"de", "en"}:
+        cookies.append(
+            Cookie(
+                key=LANGUAGE_COOKIE,
+                value=language.value,
+                max_age=365 * 86400,
+                httponly=True,
+                samesite="lax",
+                secure=request.url.scheme == "https",
+            )
+        )
+    return Template(
+        template_name=template,
+        context={
+            **language_globals(language),
+            "title": gettext(language, title),
+            "controller": request.app.state.config.controller,
+            **context,
+        },
+        status_code=status_code,
+        cookies=cookies,
+    )

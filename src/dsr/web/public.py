@@ -1,0 +1,223 @@
+"""The requester's pages: start, form, status, confirmation link, withdrawal."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, PathParameter
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
+
+from dsr.domain.vocabulary import RequestKind
+from dsr.i18n import N_, gettext, message
+from dsr.services.public import FORM_INPUTS, FormInvalid, PublicDesk
+from dsr.services.verification import CodeCheck
+from dsr.text import CHANGE_FIELDS, FORM_LABELS, KIND_HINTS, KIND_NAMES
+from dsr.web.pages import page, page_language
+
+FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Token = Annotated[str, PathParameter(max_length=100)]
+
+MAIN_KINDS = (RequestKind.ACCESS, RequestKind.RECTIFICATION, RequestKind.ERASURE)
+MORE_KINDS = (RequestKind.RESTRICTION, RequestKind.PORTABILITY, RequestKind.OBJECTION)
+HONEYPOT = "homepage"
+
+CODE_MESSAGES = {
+    CodeCheck.WRONG: "wrong_code",
+    CodeCheck.EXPIRED: "expired_code",
+    CodeCheck.EXHAUSTED: "exhausted_code",
+}
+NOTICES = {
+    "sent": N_("We have sent you an e-mail with a confirmation code."),
+    "resent": N_("We have sent you a new code. Earlier codes no longer work."),
+    "verified": N_("Thank you, your e-mail address is confirmed."),
+    "withdrawn": N_("Your request has been withdrawn. We have sent you a confirmation."),
+}
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class PublicController(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def start(self, request: Request[Any, Any, Any]) -> Template:
+        return page(request, "start.html", N_("Your data protection rights"))
+
+    @get("/request")
+    async def form(self, request: Request[Any, Any, Any]) -> Template:
+        preset = request.query_params.get("kind", "")
+        known = {kind.value for kind in RequestKind}
+        return self._form(request, {"kind": preset if preset in known else ""}, {})
+
+    @post("/request")
+    async def submit(
+        self,
+        request: Request[Any, Any, Any],
+        data: FormBody,
+        public_desk: NamedDependency[PublicDesk],
+    ) -> Template | Redirect:
+        form = {name: str(data.get(name, ""))[:6000] for name in FORM_INPUTS}
+        if data.get(HONEYPOT):
+            return self._form(request, form, {"kind": "spam"})
+        try:
+            token = await public_desk.submit(form, page_language(request), client_address(request))
+        except FormInvalid as exc:
+            return self._form(request, form, exc.fields)
+        return Redirect(f"/status/{token}?n=sent", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/status/{token:str}")
+    async def status(
+        self,
+        request: Request[Any, Any, Any],
+        token: Token,
+        public_desk: NamedDependency[PublicDesk],
+    ) -> Template:
+        found = await public_desk.status(token)
+        notice = NOTICES.get(request.query_params.get("n", ""))
+        return self._status(request, public_desk, found, token, notice=notice)
+
+    @post("/status/{token:str}/verify")
+    async def verify(
+        self,
+        request: Request[Any, Any, Any],
+        token: Token,
+        data: FormBody,
+        public_desk: NamedDependency[PublicDesk],
+    ) -> Template | Redirect:
+        code = str(data.get("code", ""))[:20]
+        found, result = await public_desk.verify_code(token, code, client_address(request))
+        if result in (CodeCheck.OK, CodeCheck.NOT_PENDING):
+            return Redirect(f"/status/{token}?n=verified", status_code=HTTP_303_SEE_OTHER)
+        language = page_language(request)
+        return self._status(
+            request,
+            public_desk,
+            found,
+            token,
+            code_error=message(CODE_MESSAGES[result], language),
+            status_code=HTTP_400_BAD_REQUEST,
+        )
+
+    @post("/status/{token:str}/resend")
+    async def resend(self, token: Token, public_desk: NamedDependency[PublicDesk]) -> Redirect:
+        await public_desk.resend(token)
+        return Redirect(f"/status/{token}?n=resent", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/status/{token:str}/withdraw")
+    async def withdraw_form(
+        self,
+        request: Request[Any, Any, Any],
+        token: Token,
+        public_desk: NamedDependency[PublicDesk],
+    ) -> Template | Redirect:
+        found = await public_desk.status(token)
+        view = public_desk.view(found, page_language(request))
+        if not view.can_withdraw:
+            return Redirect(f"/status/{token}", status_code=HTTP_303_SEE_OTHER)
+        return page(request, "withdraw.html", N_("Withdraw request"), view=view, token=token)
+
+    @post("/status/{token:str}/withdraw")
+    async def withdraw(
+        self,
+        request: Request[Any, Any, Any],
+        token: Token,
+        public_desk: NamedDependency[PublicDesk],
+    ) -> Redirect:
+        await public_desk.withdraw(token, client_address(request))
+        return Redirect(f"/status/{token}?n=withdrawn", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/verify/{link:str}")
+    async def link(
+        self, request: Request[Any, Any, Any], link: Token, public_desk: NamedDependency[PublicDesk]
+    ) -> Template:
+        verification = await public_desk.verification.find_link(link)
+        reference = ""
+        if verification is not None:
+            reference = (await public_desk.requests_by_id(verification.request_id)).reference
+        return page(
+            request,
+            "confirm_link.html",
+            N_("Confirm your e-mail address"),
+            valid=verification is not None,
+            reference=reference,
+            link=link,
+        )
+
+    @post("/verify/{link:str}")
+    async def confirm(
+        self, request: Request[Any, Any, Any], link: Token, public_desk: NamedDependency[PublicDesk]
+    ) -> Template:
+        confirmed = await public_desk.verification.confirm_link(link)
+        if confirmed is None:
+            return page(
+                request,
+                "confirm_link.html",
+                N_("Confirm your e-mail address"),
+                valid=False,
+                reference="",
+                link=link,
+                status_code=HTTP_400_BAD_REQUEST,
+            )
+        language = page_language(request)
+        return page(
+            request,
+            "error.html",
+            N_("Thank you"),
+            heading=gettext(language, NOTICES["verified"]),
+            text=public_desk.view(confirmed, language).next_step,
+        )
+
+    def _form(
+        self, request: Request[Any, Any, Any], form: dict[str, str], errors: dict[str, str]
+    ) -> Template:
+        language = page_language(request)
+
+        def kinds(chosen: tuple[RequestKind, ...]) -> list[tuple[str, str, str]]:
+            return [
+                (k.value, gettext(language, KIND_NAMES[k]), gettext(language, KIND_HINTS[k]))
+                for k in chosen
+            ]
+
+        return page(
+            request,
+            "form.html",
+            N_("Make a data protection request"),
+            status_code=HTTP_400_BAD_REQUEST if errors else 200,
+            form={name: form.get(name, "") for name in FORM_INPUTS},
+            errors={name: message(code, language) for name, code in errors.items()},
+            labels={name: gettext(language, label) for name, label in FORM_LABELS.items()},
+            kinds=kinds(MAIN_KINDS),
+            more_kinds=kinds(MORE_KINDS),
+            more_kinds_values=[k.value for k in MORE_KINDS],
+            change_fields=[(k, gettext(language, v)) for k, v in CHANGE_FIELDS.items()],
+        )
+
+    def _status(
+        self,
+        request: Request[Any, Any, Any],
+        desk: PublicDesk,
+        found: Any,
+        token: str,
+        *,
+        notice: str | None = None,
+        code_error: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        language = page_language(request)
+        return page(
+            request,
+            "status.html",
+            N_("Your request"),
+            status_code=status_code,
+            view=desk.view(found, language),
+            token=token,
+            notice=gettext(language, notice) if notice else None,
+            notice_bad=False,
+            code_error=code_error,
+        )

@@ -1,0 +1,108 @@
+"""A real `dsr serve` process driven by Debian's chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsr.settings import new_encryption_key
+from tests.conftest import need_service
+
+CHROMIUM = os.environ.get("DSR_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
+        need_service(
+            f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+        )
+    return CHROMIUM
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """`dsr serve` in demo mode with its dev mail catcher, on free ports."""
+    port, smtp_port = free_port(), free_port()
+    database = f"sqlite+aiosqlite:///{tmp_path / 'dsr.db'}"
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DSR_DATABASE_URL": database,
+        "DSR_VAR_DIR": str(tmp_path / "var"),
+        "DSR_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "DSR_BASE_URL": base_url,
+        "DSR_TICK_SECONDS": "0.3",
+        "DSR_ENCRYPTION_KEYS": new_encryption_key(),
+        "DSR_HMAC_KEY": "browser-test-hmac-key-0123",
+        "DSR_SECRET_KEY": "browser-test-secret-key-0123",
+    }
+    subprocess.run([sys.executable, "-m", "dsr.cli", "db", "upgrade"], env=env, check=True)
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dsr.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base_url}/health", timeout=1) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError((tmp_path / "server.log").read_text()) from None
+                time.sleep(0.2)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def browser(chromium_path: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Saved to DSR_SCREENSHOT_DIR when it is set, to look at what a user sees."""
+    directory = os.environ.get("DSR_SCREENSHOT_DIR")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)
