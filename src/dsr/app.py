@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import structlog
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -39,6 +40,8 @@ from dsr.web.headers import security_headers
 from dsr.web.public import PublicController
 from dsr.web.system import health, metrics
 
+log = structlog.get_logger("dsr.app")
+
 MAX_BODY_BYTES = 256 * 1024
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
@@ -64,7 +67,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         db = database or Database.from_url(settings.database_url)
         app.state.db = db
         if catcher:
-            await catcher.start()
+            try:
+                await catcher.start()
+            except OSError as exc:  # the port is taken: mail waits in the outbox
+                log.warning("dev mail catcher not started", port=catcher.port, error=exc.strerror)
         scheduler = None
         if settings.worker:
             jobs = Jobs(db, vault.cipher, smtp, settings.mail_from)
