@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import structlog
@@ -21,20 +21,28 @@ from litestar.types import ControllerRouterHandler
 
 from dsr import __version__
 from dsr.config import load_config
+from dsr.connectors.registry import build_connectors, close_all
 from dsr.db import Database
 from dsr.domain.deadlines import validate_region, validate_timezone
 from dsr.logging import configure_logging
 from dsr.notify.catcher import MailCatcher
 from dsr.notify.smtp import SmtpConfig
 from dsr.rendering import new_environment
-from dsr.scheduler import Jobs, build_scheduler
+from dsr.scheduler import running_worker
 from dsr.security.ratelimit import RateLimiter
 from dsr.security.vault import Vault
 from dsr.settings import Settings, with_secrets
-from dsr.web.api import RequestController
+from dsr.web.api import RequestController, processor_callback
 from dsr.web.auth import BearerTokenMiddleware
-from dsr.web.dependencies import provide_public_desk, provide_request_service, provide_session
-from dsr.web.dev import dev_mail
+from dsr.web.dependencies import (
+    provide_actions,
+    provide_callbacks,
+    provide_downloads,
+    provide_public_desk,
+    provide_request_service,
+    provide_session,
+)
+from dsr.web.dev import demo_newsletter, dev_mail
 from dsr.web.errors import exception_handlers
 from dsr.web.headers import security_headers
 from dsr.web.public import PublicController
@@ -53,7 +61,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     configure_logging(settings.log_level)
     config = load_config(settings.config, required=settings.is_production)
     vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
-    smtp = SmtpConfig.from_url(settings.smtp_url)
+    smtp = SmtpConfig.from_url(settings.smtp_url)  # validates DSR_SMTP_URL at start-up
     templates = new_environment()
     https = settings.base_url.startswith("https://")
     catcher = (
@@ -66,35 +74,41 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = database or Database.from_url(settings.database_url)
         app.state.db = db
+        app.state.connectors = build_connectors(
+            config, settings.hmac_key.encode(), settings.base_url
+        )
         if catcher:
             try:
                 await catcher.start()
             except OSError as exc:  # the port is taken: mail waits in the outbox
                 log.warning("dev mail catcher not started", port=catcher.port, error=exc.strerror)
-        scheduler = None
-        if settings.worker:
-            jobs = Jobs(db, vault.cipher, smtp, settings.mail_from)
-            scheduler = build_scheduler(jobs, settings.tick_seconds)
-            scheduler.start()
-        try:
-            yield
-        finally:
-            if scheduler:
-                scheduler.shutdown(wait=False)
-            if catcher:
-                await catcher.stop()
-            if database is None:
-                await db.dispose()
+        async with AsyncExitStack() as stack:
+            if settings.worker:
+                await stack.enter_async_context(
+                    running_worker(settings, config, db, vault, app.state.connectors)
+                )
+            try:
+                yield
+            finally:
+                await stack.aclose()
+                await close_all(app.state.connectors)
+                if catcher:
+                    await catcher.stop()
+                if database is None:
+                    await db.dispose()
 
     handlers: list[ControllerRouterHandler] = [
         PublicController,
         RequestController,
+        processor_callback,
         health,
         metrics,
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], include_in_schema=False
         ),
     ]
+    if not settings.is_production:
+        handlers.append(demo_newsletter)
     if catcher:
         handlers.append(dev_mail)
 
@@ -115,6 +129,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "session": Provide(provide_session),
             "request_service": Provide(provide_request_service, sync_to_thread=False),
             "public_desk": Provide(provide_public_desk, sync_to_thread=False),
+            "request_actions": Provide(provide_actions, sync_to_thread=False),
+            "downloads": Provide(provide_downloads, sync_to_thread=False),
+            "callbacks": Provide(provide_callbacks, sync_to_thread=False),
         },
         middleware=[
             DefineMiddleware(BearerTokenMiddleware, exclude=["^/schema", "^/health", "^/static"])
@@ -126,7 +143,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             cookie_secure=https,
             cookie_httponly=True,
             cookie_samesite="strict",
-            exclude=["/api/"],
+            exclude=["/api/", "/demo/"],
         ),
         response_headers=security_headers(https),
         exception_handlers=exception_handlers(),

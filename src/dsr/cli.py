@@ -47,6 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
 
+    worker = commands.add_parser("worker", help="run tasks and send mail, without the web app")
+    worker.set_defaults(run=_worker)
+
+    config = commands.add_parser("config", help="dsr.yaml").add_subparsers(metavar="ACTION")
+    check = config.add_parser("check", help="validate dsr.yaml and connect to every store")
+    check.set_defaults(run=_config_check)
+
+    demo = commands.add_parser("demo", help="demo data").add_subparsers(metavar="ACTION")
+    load = demo.add_parser("load", help="demo shop, dsr.yaml and staff users (idempotent)")
+    load.add_argument("--customers", type=_positive, default=200, metavar="N")
+    load.add_argument("--store-url", default=None, help="put the shop into this database")
+    load.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    load.set_defaults(run=_demo_load)
+
     db = commands.add_parser("db", help="our own database").add_subparsers(metavar="ACTION")
     upgrade = db.add_parser("upgrade", help="migrate to the newest schema")
     upgrade.add_argument("revision", nargs="?", default="head")
@@ -85,6 +99,16 @@ def _iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date in the form YYYY-MM-DD: {value!r}") from None
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= number <= 10_000_000:
+        raise argparse.ArgumentTypeError("must be between 1 and 10,000,000")
+    return number
+
+
 def _settings() -> Settings:
     return with_secrets(Settings())
 
@@ -112,6 +136,129 @@ def _serve(args: argparse.Namespace) -> int:
     from dsr.app import create_app
 
     uvicorn.run(create_app(_settings()), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """The runner and the outbox sender until SIGINT or SIGTERM."""
+    import signal
+
+    from dsr.config import load_config
+    from dsr.connectors.registry import build_connectors, close_all
+    from dsr.db import Database
+    from dsr.logging import configure_logging
+    from dsr.scheduler import running_worker
+    from dsr.security.vault import Vault
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    config = load_config(settings.config, required=settings.is_production)
+
+    async def run() -> None:
+        database = Database.from_url(settings.database_url)
+        vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
+        connectors = build_connectors(config, settings.hmac_key.encode(), settings.base_url)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            async with running_worker(settings, config, database, vault, connectors):
+                await stop.wait()
+        finally:
+            await close_all(connectors)
+            await database.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    from dsr.config import load_config
+    from dsr.connectors.registry import build_connectors, close_all
+
+    settings = _settings()
+    config = load_config(settings.config, required=True)
+
+    async def check() -> list[str]:
+        connectors = build_connectors(config, settings.hmac_key.encode(), settings.base_url)
+        try:
+            problems: list[str] = []
+            for connector in connectors.values():
+                problems += await connector.check()
+            return problems
+        finally:
+            await close_all(connectors)
+
+    problems = asyncio.run(check())
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{settings.config}: {len(config.stores)} stores, all reachable and as declared")
+    return 0
+
+
+def _demo_load(args: argparse.Namespace) -> int:
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    from dsr import demo
+    from dsr.domain.deadlines import receipt_date
+    from dsr.models.base import utcnow
+    from dsr.security.fields import FieldCipher
+    from dsr.services.staff import add_staff, create_token
+    from dsr.workflows.engine import SYSTEM
+
+    settings = _settings()
+    if settings.is_production:
+        print("dsr: demo data is not loaded in production mode", file=sys.stderr)
+        return 1
+    shop = demo.shop_url(settings.var_dir, args.store_url)
+    print(f"shop: {args.customers:,} customers in {shop.split('@')[-1]}")
+    shown = asyncio.run(
+        demo.load_shop(shop, args.customers, receipt_date(utcnow(), settings.timezone))
+    )
+    redis_url: str | None = args.redis_url
+    try:
+        Redis.from_url(args.redis_url, socket_connect_timeout=1).ping()
+    except (RedisError, OSError):
+        print(f"sessions: Redis at {args.redis_url} not reachable, the demo goes without it")
+        redis_url = None
+    if redis_url and asyncio.run(demo.load_sessions(redis_url, shown)):
+        print(f"sessions: a few session keys in {redis_url}")
+    config = demo.demo_config(shop, settings.var_dir, redis_url, settings.base_url)
+    if demo.write_config(settings.config, config):
+        print(f"config: wrote {settings.config}")
+    else:
+        print(f"config: kept the existing {settings.config}")
+
+    async def staff(session: AsyncSession, settings: Settings) -> list[str]:
+        from sqlmodel import select
+
+        from dsr.models import Staff
+
+        lines = []
+        cipher = FieldCipher.from_config(settings.encryption_keys)
+        for name, role in (("dana", Role.DPO), ("anna", Role.AGENT), ("adam", Role.ADMIN)):
+            if (await session.exec(select(Staff).where(Staff.username == name))).first():
+                lines.append(f"  {name:5} ({role.value:5}) exists already")
+                continue
+            created = await add_staff(session, cipher, name, role, SYSTEM)
+            secret = created.totp_uri.split("secret=")[1].split("&")[0]
+            token = await create_token(session, name, SYSTEM)
+            lines.append(
+                f"  {name:5} ({role.value:5}) password {created.one_time_password}  "
+                f"TOTP secret {secret}  API token {token}"
+            )
+        return lines
+
+    print("staff users (shown once):")
+    for line in _with_database(staff):
+        print(line)
+    print("demo customers to try (e-mail, customer number):")
+    for customer in shown:
+        print(f"  {customer.name}: {customer.email}, {customer.customer_no}")
     return 0
 
 

@@ -6,11 +6,19 @@ does not use yet (``processing``, ``stores``) are kept as plain data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from dsr.domain.errors import ConfigError
 
@@ -57,11 +65,161 @@ class Policies(_Strict):
     retention_days: int = 1095
 
 
+SqlName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
+Identifier = Literal["email", "phone", "customer_number"]
+Field_ = Literal["name", "email", "phone", "postal_address", "customer_number"]
+
+
+class Recipient(_Strict):
+    """A recipient of the data (Art. 15(1)(c), Art. 19), named as the letter names it."""
+
+    name: str
+    country: str = "DE"
+
+
+class ColumnSpec(_Strict):
+    category: str = "other"
+    erase: Literal["null", "mask", "hash", "keep"] = "keep"
+    field: Field_ | None = Field(default=None, description="the subject field it holds")
+
+
+class Reference(_Strict):
+    column: SqlName
+    to: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$")]
+
+    @property
+    def table(self) -> str:
+        return self.to.split(".", 1)[0]
+
+    @property
+    def target_column(self) -> str:
+        return self.to.split(".", 1)[1]
+
+
+class Hold(_Strict):
+    """A retention duty: rows are kept until the end of the year ``years`` after the date."""
+
+    law: str
+    years: Annotated[int, Field(ge=1, le=30)]
+    date_column: SqlName
+
+
+class SqlTable(_Strict):
+    name: SqlName
+    primary_key: SqlName = "id"
+    identity: dict[Identifier, SqlName] = Field(default_factory=dict)
+    reference: Reference | None = None
+    columns: dict[SqlName, ColumnSpec] = Field(default_factory=dict)
+    erase: Literal["update", "delete", "keep"] = "keep"
+    hold: Hold | None = None
+    restrict_column: SqlName | None = Field(
+        default=None, description="boolean column set on rows kept under a hold (Art. 18)"
+    )
+
+
+class KbaLatest(_Strict):
+    table: SqlName
+    column: SqlName
+    latest_by: SqlName
+
+
+class _Store(_Strict):
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
+    timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    recipient: Recipient | None = None
+
+
+class SqlStore(_Store):
+    type: Literal["sql"]
+    url: str
+    system_of_record: bool = False
+    kba: dict[str, str | KbaLatest] = Field(default_factory=dict)
+    tables: list[SqlTable]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> SqlStore:
+        names = {table.name for table in self.tables}
+        if len(names) != len(self.tables):
+            raise ValueError("table names must be unique")
+        for table in self.tables:
+            if table.reference and table.reference.table not in names:
+                raise ValueError(
+                    f"table {table.name}: reference.to names an unknown table "
+                    f"{table.reference.table!r}"
+                )
+            if not table.identity and not table.reference:
+                raise ValueError(f"table {table.name}: needs identity columns or a reference")
+        return self
+
+
+class RedisStore(_Store):
+    type: Literal["redis"]
+    url: str
+    keys: list[Annotated[str, StringConstraints(min_length=3)]]
+    category: str = "usage"
+
+
+class HttpStore(_Store):
+    type: Literal["http"]
+    url: str
+    secret_env: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")] | None = None
+    secret_file: Path | None = None
+    categories: list[str] = Field(default_factory=list)
+    timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> HttpStore:
+        if (self.secret_env is None) == (self.secret_file is None):
+            raise ValueError("give exactly one of secret_env and secret_file")
+        return self
+
+    def secret(self, environ: Mapping[str, str]) -> bytes:
+        if self.secret_env:
+            return environ.get(self.secret_env, "").encode()
+        assert self.secret_file is not None
+        try:
+            return self.secret_file.read_text(encoding="utf-8").strip().encode()
+        except OSError:
+            return b""
+
+
+class ManualStore(_Store):
+    type: Literal["manual"]
+    instructions: str
+
+
+Store = Annotated[SqlStore | RedisStore | HttpStore | ManualStore, Field(discriminator="type")]
+
+
 class DsrConfig(_Strict):
     controller: Controller = Controller()
     policies: Policies = Policies()
     processing: list[dict[str, Any]] = Field(default_factory=list)
-    stores: list[dict[str, Any]] = Field(default_factory=list)
+    stores: list[Store] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_system_of_record(self) -> DsrConfig:
+        names = [store.name for store in self.stores]
+        if len(set(names)) != len(names):
+            raise ValueError("store names must be unique")
+        records = [s.name for s in self.stores if isinstance(s, SqlStore) and s.system_of_record]
+        if self.stores and len(records) != 1:
+            raise ValueError(
+                f"exactly one sql store needs system_of_record: true (found {len(records)})"
+            )
+        return self
+
+    @property
+    def system_of_record(self) -> SqlStore | None:
+        return next(
+            (s for s in self.stores if isinstance(s, SqlStore) and s.system_of_record), None
+        )
+
+    def store(self, name: str) -> SqlStore | RedisStore | HttpStore | ManualStore:
+        for store in self.stores:
+            if store.name == name:
+                return store
+        raise KeyError(name)
 
 
 def load_config(path: Path, *, required: bool) -> DsrConfig:

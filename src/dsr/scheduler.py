@@ -1,38 +1,70 @@
 """The scheduler tick (APScheduler 3): idempotent jobs whose state lives in the database,
-so any number of instances can run it side by side."""
+so any number of instances (web processes, ``dsr worker``) can run it side by side."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from dsr.config import DsrConfig
+from dsr.connectors.base import Connector
 from dsr.db import Database
 from dsr.notify.outbox import deliver_due
 from dsr.notify.smtp import SmtpConfig
-from dsr.security.fields import FieldCipher
+from dsr.security.vault import Vault
+from dsr.settings import Settings
+from dsr.workflows.runner import Runner
 
 
 @dataclass(frozen=True, slots=True)
 class Jobs:
     database: Database
-    cipher: FieldCipher
+    vault: Vault
     smtp: SmtpConfig
     sender_address: str
+    runner: Runner
 
     async def deliver_mail(self) -> None:
-        await deliver_due(self.database, self.cipher, self.smtp, self.sender_address)
+        await deliver_due(self.database, self.vault.cipher, self.smtp, self.sender_address)
+
+    async def run_tasks(self) -> None:
+        while await self.runner.run_once():  # keep going while there is work
+            pass
 
 
 def build_scheduler(jobs: Jobs, interval_seconds: float) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        jobs.deliver_mail,
-        "interval",
-        seconds=interval_seconds,
-        id="outbox",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=max(int(interval_seconds * 4), 10),
-    )
+    grace = max(int(interval_seconds * 4), 10)
+    for job_id, function in (("tasks", jobs.run_tasks), ("outbox", jobs.deliver_mail)):
+        scheduler.add_job(
+            function,
+            "interval",
+            seconds=interval_seconds,
+            id=job_id,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=grace,
+        )
     return scheduler
+
+
+@asynccontextmanager
+async def running_worker(
+    settings: Settings,
+    config: DsrConfig,
+    database: Database,
+    vault: Vault,
+    connectors: Mapping[str, Connector],
+) -> AsyncIterator[Runner]:
+    """The runner and the outbox on a scheduler tick, for as long as the context lasts."""
+    runner = Runner(database, config, connectors, vault, timezone=settings.timezone)
+    jobs = Jobs(database, vault, SmtpConfig.from_url(settings.smtp_url), settings.mail_from, runner)
+    scheduler = build_scheduler(jobs, settings.tick_seconds)
+    scheduler.start()
+    try:
+        yield runner
+    finally:
+        scheduler.shutdown(wait=False)

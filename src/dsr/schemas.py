@@ -54,6 +54,13 @@ class RequestCreated(BaseModel):
     )
 
 
+class ActionIn(_In):
+    reason: Annotated[str | None, Field(max_length=2000)] = None
+    ground: Annotated[str | None, Field(max_length=32)] = None
+    task: Annotated[str | None, Field(max_length=64)] = None
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
 class VerifyIn(_In):
     code: Annotated[str, Field(min_length=1, max_length=12)]
 
@@ -81,11 +88,13 @@ class RequestPage(BaseModel):
 
 
 class TaskOut(BaseModel):
+    id: str
     store: str
     action: str
     status: str
     attempts: int
     error: str | None
+    result: dict[str, object] | None = None
 
 
 class LetterOut(BaseModel):

@@ -3,11 +3,12 @@
 from dsr.models.audit import Event
 from dsr.models.request import ReferenceCounter, Request, Subject, Verification
 from dsr.models.staff import ApiToken, Staff
-from dsr.models.work import Artifact, Letter, Outbox, Task
+from dsr.models.work import Artifact, Download, Letter, Outbox, Task
 
 __all__ = [
     "ApiToken",
     "Artifact",
+    "Download",
     "Event",
     "Letter",
     "Outbox",

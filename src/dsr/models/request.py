@@ -58,6 +58,7 @@ class Request(SQLModel, table=True):
     details_enc: str | None = Field(default=None, sa_type=Text)
     changes_enc: str | None = Field(default=None, sa_type=Text)
     status_token_digest: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    keys_enc: str | None = Field(default=None, sa_type=Text)
     version: int = Field(default=1)
 
     @property

@@ -29,6 +29,7 @@ class Task(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     result_summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     error: str | None = Field(default=None, sa_type=Text)
+    note_enc: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -47,6 +48,22 @@ class Artifact(SQLModel, table=True):
     size: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Download(SQLModel, table=True):
+    """A one-time download link for an artifact, with a code sent alongside it."""
+
+    __tablename__ = "download"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    request_id: uuid.UUID = Field(foreign_key="request.id", index=True)
+    artifact_id: uuid.UUID = Field(foreign_key="artifact.id")
+    link_digest: str = Field(max_length=64, unique=True, index=True)
+    code_hash: str = Field(max_length=128)
+    attempts: int = 0
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Letter(SQLModel, table=True):

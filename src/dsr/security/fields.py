@@ -84,6 +84,22 @@ class FieldCipher:
         except InvalidTag as exc:
             raise DecryptionError(f"cannot open {field}: authentication failed") from exc
 
+    def encrypt_bytes(self, field: str, plaintext: bytes) -> bytes:
+        """Binary form for blobs: ``<key id>\n`` + nonce + ciphertext."""
+        nonce = secrets.token_bytes(12)
+        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plaintext, field.encode())
+        return self.current.encode() + b"\n" + nonce + sealed
+
+    def decrypt_bytes(self, field: str, blob: bytes) -> bytes:
+        key_id, sep, rest = blob.partition(b"\n")
+        key = self.keys.get(key_id.decode(errors="replace"))
+        if not sep or key is None:
+            raise DecryptionError(f"cannot open {field}: unknown format or key")
+        try:
+            return AESGCM(key).decrypt(rest[:12], rest[12:], field.encode())
+        except InvalidTag as exc:
+            raise DecryptionError(f"cannot open {field}: authentication failed") from exc
+
     def encrypt_json(self, field: str, value: Any) -> str | None:
         return None if value is None else self.encrypt(field, json.dumps(value))
 

@@ -86,21 +86,27 @@ class PublicDesk:
 
     async def submit(self, form: dict[str, str], language: Language, client: str) -> str:
         """Create a web request from the form; return the private status token."""
-        self.limiter.check(ratelimit.SUBMIT_PER_IP, client)
         data = parse_form(form, language)
+        try:
+            _, token = await self.open_web(data, client)
+        except InvalidInput as exc:
+            raise FormInvalid(_to_form_fields(exc.fields)) from exc
+        return token
+
+    async def open_web(self, data: RequestIn, client: str) -> tuple[Request, str]:
+        """A web request (form or API): stored, and a code sent to the address given."""
+        self.limiter.check(ratelimit.SUBMIT_PER_IP, client)
         if data.subject.email:
             try:
                 email_key = self.vault.index("email", normalize_email(data.subject.email))
                 self.limiter.check(ratelimit.SUBMIT_PER_EMAIL, email_key or "")
             except ValueError:
-                pass  # reported as a field error below
-        try:
-            request, token = await self.requests.open(data, SUBJECT)
-        except InvalidInput as exc:
-            raise FormInvalid(_to_form_fields(exc.fields)) from exc
-        assert token is not None  # web requests always get one
+                pass  # reported as a field error when the request is opened
+        request, token = await self.requests.open(data, SUBJECT)
+        if token is None:
+            raise InvalidInput({"channel": "invalid_value"})
         await self.verification.start(request, token)
-        return token
+        return request, token
 
     async def status(self, token: str) -> Request:
         return await self.requests.by_status_token(token)

@@ -18,7 +18,7 @@ from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput, NotFound, Unauthenticated
 from dsr.domain.identity import clean_text, normalize_identity
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
-from dsr.models import Event, Letter, Request, Task
+from dsr.models import Artifact, Event, Letter, Request, Task
 from dsr.models.base import utcnow
 from dsr.schemas import (
     EventOut,
@@ -59,6 +59,9 @@ class RequestService:
 
     async def create(self, data: RequestIn, actor: Actor) -> RequestCreated:
         request, status_token = await self.open(data, actor)
+        return self.created(request, status_token)
+
+    def created(self, request: Request, status_token: str | None) -> RequestCreated:
         return RequestCreated(
             reference=request.reference,
             status=RequestStatus(request.status),
@@ -172,6 +175,8 @@ class RequestService:
             outcome=request.outcome,
             tasks=[
                 TaskOut(
+                    id=str(t.id),
+                    result={k: v for k, v in (t.result_summary or {}).items() if k != "keys_enc"},
                     store=t.store,
                     action=t.action,
                     status=t.status,
@@ -225,6 +230,20 @@ class RequestService:
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1].effective_due_on, rows[-1].reference) if more else None
         return RequestPage(items=[self._summary(r) for r in rows], next_cursor=next_cursor)
+
+    async def package(self, reference: str, actor: Actor) -> bytes:
+        """The newest access package of a request, for the DPO's review."""
+        request = await self._visible(reference, actor)
+        artifact = (
+            await self.session.exec(
+                select(Artifact)
+                .where(Artifact.request_id == request.id, Artifact.kind == "package")
+                .order_by(col(Artifact.created_at).desc())
+            )
+        ).first()
+        if artifact is None:
+            raise NotFound("no package for this request")
+        return self.vault.cipher.decrypt_bytes("artifact", artifact.content_enc)
 
     async def _visible(self, reference: str, actor: Actor) -> Request:
         request = await self.by_reference(reference)

@@ -5,13 +5,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
+from dsr.domain.errors import NotFound
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
-from dsr.schemas import RequestCreated, RequestDetail, RequestIn, RequestPage, VerifyIn, VerifyOut
+from dsr.schemas import (
+    ActionIn,
+    RequestCreated,
+    RequestDetail,
+    RequestIn,
+    RequestPage,
+    VerifyIn,
+    VerifyOut,
+)
+from dsr.services.actions import ACTIONS, RequestActions
+from dsr.services.callbacks import Callbacks
 from dsr.services.public import PublicDesk
 from dsr.services.requests import RequestFilters, RequestService
 from dsr.web.auth import current_actor, requires_role
@@ -37,8 +48,12 @@ class RequestController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[RequestIn],
         request_service: NamedDependency[RequestService],
+        public_desk: NamedDependency[PublicDesk],
     ) -> RequestCreated:
-        return await request_service.create(data, current_actor(request))
+        if data.channel is not Channel.WEB:
+            return await request_service.create(data, current_actor(request))
+        created, token = await public_desk.open_web(data, client_address(request))
+        return request_service.created(created, token)
 
     @post(
         "/{reference:str}/verify",
@@ -78,6 +93,51 @@ class RequestController(Controller):
         filters = RequestFilters(status, kind, channel, due_before, needs_attention)
         return await request_service.page(filters, current_actor(request), cursor, limit)
 
+    @post(
+        "/{reference:str}/actions/{action:str}",
+        status_code=200,
+        guards=[requires_role(Role.DPO)],
+        summary="approve, reject, release, withdraw, retry or resolve_task",
+        description=(
+            "Bodies: reject {ground, reason}; retry {task?}; resolve_task {task, note}. "
+            "Answers with the request's detail."
+        ),
+    )
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        reference: Annotated[str, REFERENCE],
+        action: Annotated[str, PathParameter(max_length=20)],
+        data: JSONBody[ActionIn],
+        request_service: NamedDependency[RequestService],
+        request_actions: NamedDependency[RequestActions],
+    ) -> RequestDetail:
+        if action not in ACTIONS:
+            raise NotFound(f"no action {action!r}")
+        actor = current_actor(request)
+        found = await request_service.by_reference(reference)
+        await request_actions.run(found, action, actor, data.model_dump(exclude_none=True))
+        return await request_service.detail(reference, actor)
+
+    @get(
+        "/{reference:str}/package",
+        guards=[requires_role(Role.DPO)],
+        summary="The access package (zip) for review",
+        media_type="application/zip",
+    )
+    async def package(
+        self,
+        request: Request[Any, Any, Any],
+        reference: Annotated[str, REFERENCE],
+        request_service: NamedDependency[RequestService],
+    ) -> Response[bytes]:
+        content = await request_service.package(reference, current_actor(request))
+        return Response(
+            content,
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{reference}.zip"'},
+        )
+
     @get(
         "/{reference:str}",
         guards=[requires_role(Role.AGENT, Role.DPO, Role.ADMIN)],
@@ -90,3 +150,23 @@ class RequestController(Controller):
         reference: Annotated[str, REFERENCE],
     ) -> RequestDetail:
         return await request_service.detail(reference, current_actor(request))
+
+
+@post(
+    "/api/v1/callbacks/{task_id:str}",
+    status_code=204,
+    tags=["processors"],
+    summary="A processor reports the result of a task it accepted (signed like our calls)",
+)
+async def processor_callback(
+    request: Request[Any, Any, Any],
+    task_id: Annotated[str, PathParameter(max_length=64)],
+    callbacks: NamedDependency[Callbacks],
+) -> None:
+    body = await request.body()
+    await callbacks.receive(
+        task_id,
+        request.headers.get("x-dsr-timestamp", ""),
+        request.headers.get("x-dsr-signature", ""),
+        body,
+    )

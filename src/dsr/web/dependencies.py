@@ -8,6 +8,9 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.services.actions import RequestActions
+from dsr.services.callbacks import Callbacks
+from dsr.services.downloads import Downloads
 from dsr.services.public import PublicDesk
 from dsr.services.requests import RequestService
 from dsr.services.verification import EmailVerification
@@ -63,4 +66,27 @@ def provide_public_desk(
         controller=controller,
         base_url=base_url,
         sender_address=settings.mail_from,
+    )
+
+
+def provide_actions(state: State, session: NamedDependency[AsyncSession]) -> RequestActions:
+    settings = state.settings
+    return RequestActions(
+        session=session,
+        config=state.config,
+        vault=state.vault,
+        mail=state.templates,
+        base_url=settings.base_url.rstrip("/"),
+        sender_address=settings.mail_from,
+        secret_key=settings.secret_key,
+    )
+
+
+def provide_downloads(state: State, session: NamedDependency[AsyncSession]) -> Downloads:
+    return Downloads(session=session, vault=state.vault, secret_key=state.settings.secret_key)
+
+
+def provide_callbacks(state: State, session: NamedDependency[AsyncSession]) -> Callbacks:
+    return Callbacks(
+        session=session, config=state.config, connectors=state.connectors, vault=state.vault
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter
@@ -13,6 +13,8 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
 
 from dsr.domain.vocabulary import RequestKind
 from dsr.i18n import N_, gettext, message
+from dsr.security import ratelimit
+from dsr.services.downloads import DownloadCheck, Downloads
 from dsr.services.public import FORM_INPUTS, FormInvalid, PublicDesk
 from dsr.services.verification import CodeCheck
 from dsr.text import CHANGE_FIELDS, FORM_LABELS, KIND_HINTS, KIND_NAMES
@@ -171,6 +173,47 @@ class PublicController(Controller):
             N_("Thank you"),
             heading=gettext(language, NOTICES["verified"]),
             text=public_desk.view(confirmed, language).next_step,
+        )
+
+    @get("/download/{token:str}")
+    async def download_form(
+        self, request: Request[Any, Any, Any], token: Token, downloads: NamedDependency[Downloads]
+    ) -> Template:
+        valid = await downloads.find(token) is not None
+        return page(
+            request,
+            "download.html",
+            N_("Download your data"),
+            valid=valid,
+            token=token,
+            code_error=None,
+        )
+
+    @post("/download/{token:str}", status_code=200)
+    async def download(
+        self,
+        request: Request[Any, Any, Any],
+        token: Token,
+        data: FormBody,
+        downloads: NamedDependency[Downloads],
+    ) -> Template | Response[bytes]:
+        request.app.state.limiter.check(ratelimit.VERIFY_PER_IP, client_address(request))
+        result, content, media_type = await downloads.redeem(token, str(data.get("code", ""))[:20])
+        if result is DownloadCheck.OK and content is not None:
+            return Response(
+                content,
+                media_type=media_type,
+                headers={"Content-Disposition": 'attachment; filename="meine-daten.zip"'},
+            )
+        language = page_language(request)
+        return page(
+            request,
+            "download.html",
+            N_("Download your data"),
+            status_code=HTTP_400_BAD_REQUEST,
+            valid=result is DownloadCheck.WRONG,
+            token=token,
+            code_error=message("wrong_code", language),
         )
 
     def _form(

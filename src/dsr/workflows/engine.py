@@ -151,3 +151,27 @@ async def apply(
     )
     await session.refresh(request)
     return Outcome(request, changed=True)
+
+
+async def raise_level(
+    session: AsyncSession, request: Request, level: str, actor: Actor, **payload: Any
+) -> Request:
+    """Record a stronger verification level (not a status change, but audited alike)."""
+    previous = request.verification_level
+    result = await session.exec(
+        update(Request)
+        .where(Request.id == request.id, Request.version == request.version)  # type: ignore[arg-type]
+        .values(verification_level=level, version=request.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict(f"request {request.reference} was changed concurrently")
+    await append_event(
+        session,
+        actor=actor.label,
+        action="request.level_raised",
+        request_id=request.id,
+        payload={"from": previous, "to": level, **payload},
+    )
+    await session.refresh(request)
+    return request

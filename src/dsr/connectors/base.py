@@ -1,0 +1,149 @@
+"""The connector port: plain dataclasses in, plain dataclasses out.
+
+A connector never sees an ORM object of ours nor global settings; it is built from its store
+declaration and the secrets it needs, by ``dsr.connectors.registry``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Identifiers:
+    """Normalised identifiers of one person, as verified or as the system of record holds them."""
+
+    emails: frozenset[str] = frozenset()
+    phones: frozenset[str] = frozenset()
+    customer_numbers: frozenset[str] = frozenset()
+    record_ids: frozenset[str] = frozenset()  # primary keys in the system of record
+
+    @property
+    def empty(self) -> bool:
+        return not (self.emails or self.phones or self.customer_numbers or self.record_ids)
+
+    def merge(self, other: Identifiers) -> Identifiers:
+        return Identifiers(
+            self.emails | other.emails,
+            self.phones | other.phones,
+            self.customer_numbers | other.customer_numbers,
+            self.record_ids | other.record_ids,
+        )
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {
+            "emails": sorted(self.emails),
+            "phones": sorted(self.phones),
+            "customer_numbers": sorted(self.customer_numbers),
+            "record_ids": sorted(self.record_ids),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, list[str]]) -> Identifiers:
+        return cls(
+            frozenset(data.get("emails", [])),
+            frozenset(data.get("phones", [])),
+            frozenset(data.get("customer_numbers", [])),
+            frozenset(data.get("record_ids", [])),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One requested rectification: a subject field and its new value."""
+
+    field: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class FindResult:
+    counts: dict[str, int]
+    categories: list[str]
+    keys: Identifiers = Identifiers()
+
+    @property
+    def found(self) -> bool:
+        return any(self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """Rows per table (values JSON-friendly), and each column's category."""
+
+    tables: dict[str, list[dict[str, Any]]]
+    categories: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {table: len(rows) for table, rows in self.tables.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRows:
+    """Rows kept under a retention duty and restricted (Art. 17(3)(b), Art. 18)."""
+
+    table: str
+    count: int
+    law: str
+    until: date
+    categories: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class EraseResult:
+    erased: dict[str, int]
+    held: list[HeldRows] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RectifyResult:
+    changed: dict[str, int]
+
+
+class StoreUnavailable(Exception):
+    """The store could not be reached or answered with an error; the task is retried."""
+
+
+class NeedsPerson(Exception):
+    """A person has to do this (paper archive, a processor without an API)."""
+
+    def __init__(self, instructions: str) -> None:
+        super().__init__(instructions)
+        self.instructions = instructions
+
+
+class Accepted(Exception):
+    """A processor accepted the job and will report back through the callback."""
+
+
+class Connector(Protocol):
+    name: str
+
+    async def find(self, who: Identifiers, job: str = "") -> FindResult: ...
+
+    async def export(self, who: Identifiers, job: str = "") -> ExportResult: ...
+
+    async def erase(self, who: Identifiers, today: date, job: str = "") -> EraseResult: ...
+
+    async def rectify(
+        self, who: Identifiers, changes: list[Change], job: str = ""
+    ) -> RectifyResult: ...
+
+    async def check(self) -> list[str]:
+        """Problems with the declaration against the real store (empty when it fits)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def json_value(value: Any) -> Any:
+    """Values as JSON can carry them: dates and decimals become text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value) if not hasattr(value, "isoformat") else value.isoformat()

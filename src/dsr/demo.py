@@ -1,0 +1,439 @@
+"""``dsr demo load``: a realistic shop to try dsr on, and the ``dsr.yaml`` that describes it.
+
+The shop (customers, orders, order items, invoices under an 8-year hold, support tickets with
+call notes, newsletter subscriptions) goes into SQLite by default, or into PostgreSQL or
+MariaDB with ``--store-url``. German fake data (Faker ``de_DE``), reproducible by seed.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from faker import Faker
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from dsr.db import async_url
+
+BATCH = 5000
+ORDERS_PER_CUSTOMER = 10
+DEMO_SEED = 4711
+
+metadata = sa.MetaData()
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("customer_no", sa.String(16), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(254), nullable=False, index=True),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("street", sa.String(200)),
+    sa.Column("zip", sa.String(10)),
+    sa.Column("city", sa.String(100)),
+    sa.Column("birth_date", sa.Date),
+    sa.Column("phone_pin", sa.String(8)),
+    sa.Column("created_on", sa.Date, nullable=False),
+)
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), index=True),
+    sa.Column("ordered_on", sa.Date, nullable=False),
+    sa.Column("delivery_address", sa.String(300)),
+    sa.Column("total", sa.Numeric(10, 2), nullable=False),
+)
+order_items = sa.Table(
+    "order_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("order_id", sa.Integer, sa.ForeignKey("orders.id"), index=True),
+    sa.Column("product", sa.String(200), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("price", sa.Numeric(10, 2), nullable=False),
+)
+invoices = sa.Table(
+    "invoices",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), index=True),
+    sa.Column("issued_on", sa.Date, nullable=False),
+    sa.Column("total", sa.Numeric(10, 2), nullable=False),
+    sa.Column("billing_name", sa.String(200)),
+    sa.Column("restricted", sa.Boolean, nullable=False, default=False),
+)
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("customer_id", sa.Integer, sa.ForeignKey("customers.id"), index=True),
+    sa.Column("opened_on", sa.Date, nullable=False),
+    sa.Column("subject", sa.String(200)),
+    sa.Column("call_notes", sa.Text),
+)
+newsletter = sa.Table(
+    "newsletter",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("email", sa.String(254), nullable=False, index=True),
+    sa.Column("subscribed_on", sa.Date, nullable=False),
+    sa.Column("topics", sa.String(200)),
+)
+
+PRODUCTS = [
+    ("Headset Pro", "79.90"),
+    ("Ladekabel USB-C", "12.99"),
+    ("Tarifwechsel", "0.00"),
+    ("Smartphone-Hülle", "19.95"),
+    ("Router Plus", "149.00"),
+    ("SIM-Karte", "9.99"),
+]
+TICKET_SUBJECTS = ["Rechnung unklar", "Lieferung verspätet", "Tarifwechsel", "Kündigung", "Störung"]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCustomer:
+    name: str
+    email: str
+    customer_no: str
+
+
+def shop_url(var_dir: Path, store_url: str | None) -> str:
+    return store_url or f"sqlite:///{(var_dir / 'demo' / 'shop.db').resolve()}"
+
+
+async def load_shop(url: str, count: int, today: date, progress: bool = True) -> list[DemoCustomer]:
+    """Create the shop's tables and fill them with ``count`` customers (idempotent)."""
+    if url.startswith("sqlite"):
+        Path(sa.engine.make_url(url).database or "").parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+            existing = (
+                await connection.execute(sa.select(sa.func.count()).select_from(customers))
+            ).scalar_one()
+        if existing < count:
+            await _fill(engine, existing, count, today, progress)
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    sa.select(customers.c.name, customers.c.email, customers.c.customer_no)
+                    .order_by(customers.c.id)
+                    .limit(3)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    return [DemoCustomer(*row) for row in rows]
+
+
+async def _fill(engine: AsyncEngine, start: int, count: int, today: date, progress: bool) -> None:
+    fake = Faker("de_DE")
+    fake.seed_instance(DEMO_SEED + start)
+    rng = random.Random(DEMO_SEED + start)  # noqa: S311 - demo data, not security
+    for first in range(start, count, BATCH):
+        last = min(first + BATCH, count)
+        batch = list(_customers(fake, rng, first, last, today))
+        async with engine.begin() as connection:
+            for table, rows in batch_rows(batch, rng, today):
+                if rows:
+                    await connection.execute(table.insert(), rows)
+        if progress:
+            done = last * 30 // count
+            print(
+                f"\r  [{'#' * done}{'.' * (30 - done)}] {last:>9,} / {count:,} customers",
+                end="",
+                file=sys.stderr,
+            )
+    if progress:
+        print(file=sys.stderr)
+
+
+def _customers(
+    fake: Faker, rng: random.Random, first: int, last: int, today: date
+) -> Iterator[dict[str, Any]]:
+    for number in range(first + 1, last + 1):
+        name = fake.name()
+        local = ".".join(part.lower() for part in name.replace("Dr. ", "").split()[-2:])
+        yield {
+            "id": number,
+            "customer_no": f"K{100000 + number}",
+            "name": name,
+            "email": f"{_ascii(local)}.{number}@example.org",
+            "phone": f"+49201{rng.randint(1000000, 9999999)}",
+            "street": fake.street_address(),
+            "zip": fake.postcode(),
+            "city": fake.city(),
+            "birth_date": fake.date_of_birth(minimum_age=18, maximum_age=90),
+            "phone_pin": f"{rng.randint(0, 9999):04d}",
+            "created_on": today - timedelta(days=rng.randint(30, 4000)),
+        }
+
+
+def batch_rows(
+    batch: list[dict[str, Any]], rng: random.Random, today: date
+) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
+    order_rows: list[dict[str, Any]] = []
+    item_rows: list[dict[str, Any]] = []
+    invoice_rows: list[dict[str, Any]] = []
+    ticket_rows: list[dict[str, Any]] = []
+    letter_rows: list[dict[str, Any]] = []
+    for customer in batch:
+        cid = customer["id"]
+        address = f"{customer['street']}, {customer['zip']} {customer['city']}"
+        for n in range(ORDERS_PER_CUSTOMER):
+            oid = cid * ORDERS_PER_CUSTOMER + n
+            product, price = PRODUCTS[(cid + n) % len(PRODUCTS)]
+            # Spread over twelve years, so some invoices are past their 8-year hold.
+            day = today - timedelta(days=(cid * 37 + n * 401) % (12 * 365))
+            order_rows.append(
+                {
+                    "id": oid,
+                    "customer_id": cid,
+                    "ordered_on": day,
+                    "delivery_address": address,
+                    "total": Decimal(price),
+                }
+            )
+            item_rows.append(
+                {
+                    "id": oid,
+                    "order_id": oid,
+                    "product": product,
+                    "quantity": 1,
+                    "price": Decimal(price),
+                }
+            )
+            invoice_rows.append(
+                {
+                    "id": oid,
+                    "customer_id": cid,
+                    "issued_on": day,
+                    "total": Decimal(price),
+                    "billing_name": customer["name"],
+                    "restricted": False,
+                }
+            )
+        if cid % 3 == 0:
+            ticket_rows.append(
+                {
+                    "id": cid,
+                    "customer_id": cid,
+                    "opened_on": today - timedelta(days=cid % 300),
+                    "subject": TICKET_SUBJECTS[cid % len(TICKET_SUBJECTS)],
+                    "call_notes": (
+                        f"Anruf: {customer['name']} bat um Rückruf unter {customer['phone']}."
+                    ),
+                }
+            )
+        if cid % 2 == 1:
+            letter_rows.append(
+                {
+                    "id": cid,
+                    "email": customer["email"],
+                    "subscribed_on": customer["created_on"],
+                    "topics": "Angebote",
+                }
+            )
+    return [
+        (customers, batch),
+        (orders, order_rows),
+        (order_items, item_rows),
+        (invoices, invoice_rows),
+        (tickets, ticket_rows),
+        (newsletter, letter_rows),
+    ]
+
+
+def _ascii(text: str) -> str:
+    table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "á": "a"})
+    return "".join(c for c in text.translate(table) if c.isalnum() or c == ".") or "kunde"
+
+
+def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) -> dict[str, Any]:
+    secret_file = var_dir / "demo" / "newsletter.secret"
+    secret_file.parent.mkdir(parents=True, exist_ok=True)
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        secret_file.chmod(0o600)
+    stores: list[dict[str, Any]] = [
+        {
+            "name": "shop",
+            "type": "sql",
+            "url": shop,
+            "system_of_record": True,
+            "kba": {
+                "customer_number": "customers.customer_no",
+                "phone_pin": "customers.phone_pin",
+                "last_invoice_amount": {
+                    "table": "invoices",
+                    "column": "total",
+                    "latest_by": "issued_on",
+                },
+                "last_invoice_date": {
+                    "table": "invoices",
+                    "column": "issued_on",
+                    "latest_by": "issued_on",
+                },
+            },
+            "tables": [
+                {
+                    "name": "customers",
+                    "identity": {
+                        "email": "email",
+                        "phone": "phone",
+                        "customer_number": "customer_no",
+                    },
+                    "columns": {
+                        "name": {"category": "identity", "erase": "mask", "field": "name"},
+                        "email": {"category": "contact", "erase": "hash", "field": "email"},
+                        "phone": {"category": "contact", "erase": "null", "field": "phone"},
+                        "street": {
+                            "category": "contact",
+                            "erase": "null",
+                            "field": "postal_address",
+                        },
+                        "zip": {"category": "contact", "erase": "null"},
+                        "city": {"category": "contact", "erase": "null"},
+                        "birth_date": {"category": "identity", "erase": "null"},
+                        "phone_pin": {"category": "credentials", "erase": "null"},
+                    },
+                    "erase": "update",
+                },
+                {
+                    "name": "orders",
+                    "reference": {"column": "customer_id", "to": "customers.id"},
+                    "columns": {
+                        "delivery_address": {"category": "contact"},
+                        "total": {"category": "contract"},
+                    },
+                    "erase": "delete",
+                },
+                {
+                    "name": "order_items",
+                    "reference": {"column": "order_id", "to": "orders.id"},
+                    "columns": {
+                        "product": {"category": "contract"},
+                        "price": {"category": "contract"},
+                    },
+                    "erase": "delete",
+                },
+                {
+                    "name": "invoices",
+                    "reference": {"column": "customer_id", "to": "customers.id"},
+                    "columns": {
+                        "total": {"category": "payment"},
+                        "billing_name": {"category": "identity"},
+                    },
+                    "erase": "delete",
+                    "hold": {
+                        "law": "§ 147 Abs. 1 Nr. 4 AO, § 257 Abs. 1 Nr. 4 HGB",
+                        "years": 8,
+                        "date_column": "issued_on",
+                    },
+                    "restrict_column": "restricted",
+                },
+                {
+                    "name": "tickets",
+                    "reference": {"column": "customer_id", "to": "customers.id"},
+                    "columns": {
+                        "subject": {"category": "communication"},
+                        "call_notes": {"category": "communication"},
+                    },
+                    "erase": "delete",
+                },
+            ],
+        },
+        {
+            "name": "newsletter",
+            "type": "http",
+            "url": f"{base_url.rstrip('/')}/demo/newsletter",
+            "secret_file": str(secret_file),
+            "categories": ["contact", "marketing"],
+            "recipient": {"name": "Newsletter Versand GmbH", "country": "DE"},
+        },
+        {
+            "name": "archive",
+            "type": "manual",
+            "instructions": "Papierakte im Archiv prüfen und vernichten.",
+        },
+    ]
+    if redis_url:
+        stores.insert(
+            1,
+            {
+                "name": "sessions",
+                "type": "redis",
+                "url": redis_url,
+                "keys": ["session:{customer_number}:*"],
+                "category": "usage",
+            },
+        )
+    return {
+        "controller": {
+            "name": "Beispiel Kundenservice GmbH",
+            "address": ["Musterstraße 1", "45127 Essen"],
+            "email": "datenschutz@example.org",
+            "dpo": {"name": "Dr. Datenschutz", "email": "dsb@example.org"},
+        },
+        "processing": [
+            {
+                "name": "Kundenkonto",
+                "purposes": ["Vertragsabwicklung"],
+                "legal_basis": "Art. 6 Abs. 1 lit. b DSGVO",
+                "categories": ["identity", "contact", "contract", "payment"],
+                "recipients": [{"name": "Paketdienst GmbH", "country": "DE"}],
+                "storage": "bis 3 Jahre nach Vertragsende; Rechnungen 8 Jahre",
+                "source": "bei Ihnen erhoben",
+                "automated_decisions": "keine",
+            }
+        ],
+        "stores": stores,
+    }
+
+
+def write_config(path: Path, config: dict[str, Any]) -> bool:
+    """Write the demo ``dsr.yaml`` unless one exists already; True when written."""
+    if path.exists():
+        return False
+    header = (
+        "# Demo configuration written by `dsr demo load`. See dsr.example.yaml for every key.\n"
+    )
+    path.write_text(
+        header + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return True
+
+
+async def load_sessions(redis_url: str, shown: list[DemoCustomer]) -> bool:
+    """A few session keys for the demo customers, when Redis is reachable."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(redis_url)
+    try:
+        for number, customer in enumerate(shown, start=1):
+            await client.hset(
+                f"session:{customer.customer_no}:{number:04d}",
+                mapping={
+                    "ip": f"203.0.113.{number}",
+                    "agent": "Mozilla/5.0",
+                    "cart": "Headset Pro",
+                },
+            )
+    except (RedisError, OSError):
+        return False
+    finally:
+        await client.aclose()
+    return True

@@ -1,0 +1,214 @@
+"""The DPO's actions on a request (``POST /api/v1/requests/{reference}/actions/{action}``)."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from jinja2 import Environment
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.config import DsrConfig
+from dsr.domain.errors import InvalidInput, InvalidTransition, NotFound
+from dsr.domain.identity import clean_text
+from dsr.domain.vocabulary import Language, RejectionGround, RequestStatus
+from dsr.i18n import N_
+from dsr.models import Artifact, Download, Request, Subject, Task
+from dsr.models.base import utcnow
+from dsr.notify.outbox import enqueue
+from dsr.rendering import long_date, render_mail
+from dsr.security.audit import append_event
+from dsr.security.passwords import token_digest
+from dsr.security.vault import Vault
+from dsr.services.downloads import code_hash
+from dsr.workflows import engine, plan
+from dsr.workflows.engine import Actor
+from dsr.workflows.fanout import PACKAGE, Fanout
+from dsr.workflows.runner import complete_task
+
+DOWNLOAD_DAYS = 14
+ACTIONS = ("approve", "reject", "release", "withdraw", "retry", "resolve_task")
+
+
+@dataclass(slots=True)
+class RequestActions:
+    session: AsyncSession
+    config: DsrConfig
+    vault: Vault
+    mail: Environment
+    base_url: str
+    sender_address: str
+    secret_key: str
+
+    async def run(
+        self, request: Request, action: str, actor: Actor, body: dict[str, str]
+    ) -> Request:
+        if action == "approve":
+            return await self._fanout().approve(request, actor)
+        if action == "reject":
+            ground = body.get("ground", "")
+            if ground not in {g.value for g in RejectionGround}:
+                raise InvalidInput({"ground": "invalid_value"})
+            reason = _note(body.get("reason"), "reason")
+            outcome = await engine.apply(
+                self.session,
+                request,
+                "reject",
+                actor,
+                ground=ground,
+                payload={"reason_given": bool(reason)},
+            )
+            return outcome.request
+        if action == "withdraw":
+            return (await engine.apply(self.session, request, "withdraw", actor)).request
+        if action == "release":
+            return await self._release(request, actor)
+        if action == "retry":
+            return await self._retry(request, actor, body.get("task"))
+        if action == "resolve_task":
+            return await self._resolve(
+                request, actor, body.get("task"), _note(body.get("note"), "note")
+            )
+        raise NotFound(f"no action {action!r}")
+
+    async def _release(self, request: Request, actor: Actor) -> Request:
+        if request.status != RequestStatus.AWAITING_REVIEW.value:
+            raise InvalidTransition("only a reviewed result can be released")
+        package = (
+            await self.session.exec(
+                select(Artifact)
+                .where(Artifact.request_id == request.id, Artifact.kind == PACKAGE)
+                .order_by(col(Artifact.created_at).desc())
+            )
+        ).first()
+        outcome = await engine.apply(self.session, request, "release", actor)
+        if outcome.changed and package is not None:
+            await self._send_download(request, package)
+        return outcome.request
+
+    async def _send_download(self, request: Request, package: Artifact) -> None:
+        token, code = secrets.token_urlsafe(32), f"{secrets.randbelow(1_000_000):06d}"
+        expires = utcnow() + timedelta(days=DOWNLOAD_DAYS)
+        download = Download(
+            id=uuid.uuid4(),
+            request_id=request.id,
+            artifact_id=package.id,
+            link_digest=token_digest(token),
+            code_hash="",
+            expires_at=expires,
+        )
+        download.code_hash = code_hash(self.secret_key, download.id, code)
+        await self.session.exec(
+            update(Artifact).where(col(Artifact.id) == package.id).values(expires_at=expires)
+        )
+        self.session.add(download)
+        subject = await self.session.get_one(Subject, request.subject_id)
+        address = self.vault.open_subject(subject).email
+        if address:
+            language = Language(request.language)
+            mail = render_mail(
+                self.mail,
+                "download",
+                language,
+                N_("Your data for request %(reference)s"),
+                reference=request.reference,
+                download_url=f"{self.base_url}/download/{token}",
+                code=code,
+                expires_on=long_date(expires.date(), language),
+                controller=self.config.controller,
+            )
+            await enqueue(
+                self.session,
+                self.vault.cipher,
+                to=address,
+                mail=mail,
+                sender_address=self.sender_address,
+                request_id=request.id,
+            )
+        await append_event(
+            self.session,
+            actor="system",
+            action="download.offered",
+            request_id=request.id,
+            payload={"artifact": str(package.id), "expires_at": expires.isoformat()},
+        )
+
+    async def _retry(self, request: Request, actor: Actor, task_id: str | None) -> Request:
+        tasks = await self._failed_or_named(request, task_id, {plan.FAILED, plan.PENDING})
+        for task in tasks:
+            await self.session.exec(
+                update(Task)
+                .where(col(Task.id) == task.id)
+                .values(status=plan.PENDING, attempts=0, next_attempt_at=utcnow(), error=None)
+            )
+            await append_event(
+                self.session,
+                actor=actor.label,
+                action="task.retried",
+                request_id=request.id,
+                payload={"store": task.store, "action": task.action},
+            )
+        await self._clear_attention(request)
+        return request
+
+    async def _resolve(
+        self, request: Request, actor: Actor, task_id: str | None, note: str
+    ) -> Request:
+        if not note:
+            raise InvalidInput({"note": "required"})
+        (task,) = await self._failed_or_named(
+            request, task_id, {plan.WAITING, plan.FAILED, plan.PENDING}, one=True
+        )
+        await self.session.exec(
+            update(Task)
+            .where(col(Task.id) == task.id)
+            .values(note_enc=self.vault.cipher.encrypt("task.note", note))
+        )
+        await complete_task(self.session, task, {"resolved_by": actor.label}, utcnow())
+        await self._clear_attention(request)
+        return await self._fanout().advance(request.id)
+
+    async def _failed_or_named(
+        self, request: Request, task_id: str | None, states: set[str], one: bool = False
+    ) -> list[Task]:
+        query = select(Task).where(Task.request_id == request.id, col(Task.status).in_(states))
+        if task_id:
+            try:
+                query = query.where(Task.id == uuid.UUID(task_id))
+            except ValueError as exc:
+                raise InvalidInput({"task": "invalid_value"}) from exc
+        elif one:
+            raise InvalidInput({"task": "required"})
+        tasks = list((await self.session.exec(query)).all())
+        if not tasks:
+            raise NotFound("no such task in a state this action applies to")
+        return tasks
+
+    async def _clear_attention(self, request: Request) -> None:
+        remaining = (
+            await self.session.exec(
+                select(Task).where(Task.request_id == request.id, Task.status == plan.FAILED)
+            )
+        ).first()
+        if remaining is None:
+            await self.session.exec(
+                update(Request).where(col(Request.id) == request.id).values(needs_attention=False)
+            )
+
+    def _fanout(self) -> Fanout:
+        return Fanout(session=self.session, config=self.config, vault=self.vault)
+
+
+def _note(value: str | None, field: str) -> str:
+    if value is None:
+        return ""
+    if len(value) > 2000:
+        raise InvalidInput({field: "too_long"})
+    try:
+        return clean_text(value, multiline=True)
+    except ValueError as exc:
+        raise InvalidInput({field: "invalid_text"}) from exc

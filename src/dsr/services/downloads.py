@@ -1,0 +1,89 @@
+"""One-time downloads: a link plus a code; the link works once and expires."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.models import Artifact, Download
+from dsr.models.base import utcnow
+from dsr.security.audit import append_event
+from dsr.security.passwords import token_digest
+from dsr.security.vault import Vault
+
+MAX_ATTEMPTS = 5
+
+
+class DownloadCheck(StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    GONE = "gone"  # used, expired, unknown or locked after too many wrong codes
+
+
+def code_hash(secret_key: str, download_id: uuid.UUID, code: str) -> str:
+    return hmac.new(
+        secret_key.encode(), f"{download_id}:{code}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+@dataclass(slots=True)
+class Downloads:
+    session: AsyncSession
+    vault: Vault
+    secret_key: str
+
+    async def find(self, token: str) -> Download | None:
+        if not 20 <= len(token) <= 100:
+            return None
+        download = (
+            await self.session.exec(
+                select(Download).where(Download.link_digest == token_digest(token))
+            )
+        ).first()
+        if (
+            download is None
+            or download.used_at is not None
+            or download.expires_at <= utcnow()
+            or download.attempts >= MAX_ATTEMPTS
+        ):
+            return None
+        return download
+
+    async def redeem(self, token: str, code: str) -> tuple[DownloadCheck, bytes | None, str]:
+        """The package bytes for the right code, once; wrong codes are counted."""
+        download = await self.find(token)
+        if download is None:
+            return DownloadCheck.GONE, None, ""
+        if not hmac.compare_digest(
+            download.code_hash, code_hash(self.secret_key, download.id, code.strip())
+        ):
+            await self.session.exec(
+                update(Download)
+                .where(col(Download.id) == download.id)
+                .values(attempts=Download.attempts + 1)
+            )
+            return DownloadCheck.WRONG, None, ""
+        claimed = await self.session.exec(
+            update(Download)
+            .where(col(Download.id) == download.id, col(Download.used_at).is_(None))
+            .values(used_at=utcnow())
+        )
+        if claimed.rowcount != 1:
+            return DownloadCheck.GONE, None, ""
+        artifact = await self.session.get_one(Artifact, download.artifact_id)
+        content = self.vault.cipher.decrypt_bytes("artifact", artifact.content_enc)
+        await append_event(
+            self.session,
+            actor="subject",
+            action="download.used",
+            request_id=download.request_id,
+            payload={"artifact": str(artifact.id)},
+        )
+        return DownloadCheck.OK, content, artifact.media_type

@@ -1,0 +1,253 @@
+"""Moving a request through its fan-out: identify, search or act, then finish.
+
+Called by the runner after every task outcome, and by the DPO's approve action. All of it
+runs in the caller's transaction, with the request row locked, so two workers finishing the
+last two tasks of one request cannot both move it on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.config import DsrConfig, SqlStore
+from dsr.connectors.base import ExportResult, Identifiers
+from dsr.domain.errors import InvalidTransition
+from dsr.domain.vocabulary import RequestKind, RequestStatus, VerificationLevel
+from dsr.models import Artifact, Request, Subject, Task
+from dsr.models.base import utcnow
+from dsr.security.audit import append_event
+from dsr.security.vault import Vault
+from dsr.workflows import engine, plan
+from dsr.workflows.engine import SYSTEM, Actor
+from dsr.workflows.package import PackageInfo, build_package
+
+PACKAGE = "package"
+EXPORT = "export"
+
+
+@dataclass(slots=True)
+class Fanout:
+    session: AsyncSession
+    config: DsrConfig
+    vault: Vault
+    clock: Callable[[], datetime] = utcnow
+
+    async def start(self, request: Request) -> None:
+        """A request was verified: look the person up in the system of record."""
+        planned = plan.identification(self.config.stores)
+        if not planned:  # no stores declared: nothing to search
+            await self._identified(request, found=None)
+            return
+        await self._add_tasks(request, planned)
+
+    async def advance(self, request_id: uuid.UUID) -> Request:
+        request = (
+            await self.session.exec(
+                select(Request).where(Request.id == request_id).with_for_update()
+            )
+        ).one()
+        tasks = await self._tasks(request)
+        if not tasks or any(t.status != plan.DONE for t in tasks):
+            return request
+        status = RequestStatus(request.status)
+        if status is RequestStatus.VERIFIED:
+            identify = [t for t in tasks if t.action == plan.FIND]
+            found = None
+            if identify and identify[0].result_summary:
+                sealed = identify[0].result_summary.get("keys_enc")
+                found = Identifiers.from_json(
+                    self.vault.cipher.decrypt_json("task.keys", sealed) if sealed else {}
+                )
+            await self._identified(request, found)
+        elif status is RequestStatus.PROCESSING:
+            await self._processed(request, tasks)
+        return request
+
+    async def approve(self, request: Request, actor: Actor) -> Request:
+        """The DPO (or the auto-approve policy) lets the work on the data begin."""
+        if request.status == RequestStatus.VERIFIED.value:
+            tasks = await self._tasks(request)
+            if any(t.status != plan.DONE for t in tasks) or request.keys_enc is None:
+                raise InvalidTransition("identification is not finished yet")
+        outcome = await engine.apply(self.session, request, "approve", actor)
+        if outcome.changed:
+            await self._add_tasks(request, self._work(request))
+        return outcome.request
+
+    def identifiers(self, request: Request, subject: Subject) -> Identifiers:
+        """Keys found in the system of record, or else what the requester proved."""
+        if request.keys_enc:
+            return Identifiers.from_json(
+                self.vault.cipher.decrypt_json("request.keys", request.keys_enc)
+            )
+        return verified_identifiers(request, self.vault, subject)
+
+    async def _identified(self, request: Request, found: Identifiers | None) -> None:
+        subject = await self.session.get_one(Subject, request.subject_id)
+        keys = verified_identifiers(request, self.vault, subject)
+        matched = found is not None and not found.empty
+        if matched and found is not None:
+            keys = keys.merge(found)
+            await self._raise_level(request, VerificationLevel.EMAIL_MATCHED, "system_of_record")
+        await self.session.exec(
+            update(Request)
+            .where(col(Request.id) == request.id)
+            .values(keys_enc=self.vault.cipher.encrypt_json("request.keys", keys.to_json()))
+        )
+        await self.session.refresh(request)
+        kind = RequestKind(request.kind)
+        if not self._may_touch_data(request):
+            # Unknown to the system of record: search the other stores before answering.
+            outcome = await engine.apply(
+                self.session, request, "approve", SYSTEM, payload={"scope": "search"}
+            )
+            searches = [
+                plan.PlannedTask(s.name, plan.FIND)
+                for s in self.config.stores
+                if not (isinstance(s, SqlStore) and s.system_of_record) and s.type != "manual"
+            ]
+            await self._add_tasks(outcome.request, searches)
+            if not searches:
+                await self._processed(outcome.request, await self._tasks(outcome.request))
+        elif kind.value in self.config.policies.auto_approve:
+            await self.approve(request, SYSTEM)
+
+    async def _processed(self, request: Request, tasks: Sequence[Task]) -> None:
+        acting = [t for t in tasks if t.action != plan.FIND]
+        if not acting:  # the search phase ended
+            found_in = [
+                t.store
+                for t in tasks
+                if t.action == plan.FIND
+                and not self._is_record(t.store)
+                and sum((t.result_summary or {}).get("counts", {}).values())
+            ]
+            if not found_in:
+                await self._finish(request, outcome="no_data")
+                return
+            await self._raise_level(request, VerificationLevel.EMAIL_MATCHED, "store")
+            action = plan.ACTION_FOR_KIND[RequestKind(request.kind)]
+            await self._add_tasks(request, [plan.PlannedTask(s, action) for s in found_in])
+            return
+        if RequestKind(request.kind) in (RequestKind.ACCESS, RequestKind.PORTABILITY):
+            found = await self._package(request, acting)
+            await self._finish(request, outcome="data_provided" if found else "no_data")
+        else:
+            await self._finish(request, outcome=f"{request.kind}_done")
+
+    async def _finish(self, request: Request, outcome: str) -> None:
+        release = request.kind in self.config.policies.auto_release and outcome != "no_data"
+        if release:
+            await engine.apply(self.session, request, "complete", SYSTEM, outcome=outcome)
+        else:
+            await engine.apply(self.session, request, "finish", SYSTEM, payload={"result": outcome})
+
+    async def _package(self, request: Request, tasks: Sequence[Task]) -> bool:
+        exports: dict[str, ExportResult] = {}
+        for task in tasks:
+            artifact_id = (task.result_summary or {}).get("artifact")
+            if not artifact_id:
+                continue
+            artifact = await self.session.get_one(Artifact, uuid.UUID(artifact_id))
+            data = json.loads(self.vault.cipher.decrypt_bytes("artifact", artifact.content_enc))
+            exports[task.store] = ExportResult(tables=data["tables"], categories=data["categories"])
+        if not any(rows for result in exports.values() for rows in result.tables.values()):
+            return False
+        content = build_package(
+            PackageInfo(request.reference, self.config.controller.name, self.clock()), exports
+        )
+        artifact = store_artifact(self.vault, request.id, PACKAGE, "application/zip", content)
+        self.session.add(artifact)
+        await self.session.flush()
+        await append_event(
+            self.session,
+            actor=SYSTEM.label,
+            action="package.built",
+            request_id=request.id,
+            payload={
+                "artifact": str(artifact.id),
+                "size": artifact.size,
+                "stores": sorted(exports),
+            },
+        )
+        return True
+
+    def _work(self, request: Request) -> list[plan.PlannedTask]:
+        return plan.processing(RequestKind(request.kind), self.config.stores)
+
+    def _may_touch_data(self, request: Request) -> bool:
+        required = self.config.policies.verification.get(request.kind, ["email_matched", "kba"])
+        return plan.level_allows_data(request.verification_level, required)
+
+    def _is_record(self, store: str) -> bool:
+        record = self.config.system_of_record
+        return record is not None and record.name == store
+
+    async def _raise_level(self, request: Request, level: VerificationLevel, source: str) -> None:
+        order = [item.value for item in VerificationLevel]
+        if order.index(request.verification_level) >= order.index(level.value):
+            return
+        await engine.raise_level(self.session, request, level.value, SYSTEM, source=source)
+
+    async def _tasks(self, request: Request) -> list[Task]:
+        return list(
+            (await self.session.exec(select(Task).where(Task.request_id == request.id))).all()
+        )
+
+    async def _add_tasks(self, request: Request, planned: Sequence[plan.PlannedTask]) -> None:
+        now = self.clock()
+        for item in planned:
+            self.session.add(
+                Task(
+                    request_id=request.id,
+                    store=item.store,
+                    action=item.action,
+                    status=plan.PENDING,
+                    next_attempt_at=now,
+                )
+            )
+        await self.session.flush()
+        if planned:
+            await append_event(
+                self.session,
+                actor=SYSTEM.label,
+                action="tasks.planned",
+                request_id=request.id,
+                payload={"tasks": [f"{p.store}:{p.action}" for p in planned]},
+            )
+
+
+def verified_identifiers(request: Request, vault: Vault, subject: Subject) -> Identifiers:
+    """Only what the requester proved: the confirmed e-mail, or the customer number an agent
+    matched on the phone. Unverified extras from a form never reach a store."""
+    identity = vault.open_subject(subject)
+    level = request.verification_level
+    emails = frozenset({identity.email}) if identity.email and level != "none" else frozenset()
+    numbers = (
+        frozenset({identity.customer_number})
+        if identity.customer_number and level == VerificationLevel.KBA.value
+        else frozenset()
+    )
+    return Identifiers(emails=emails, customer_numbers=numbers)
+
+
+def store_artifact(
+    vault: Vault, request_id: uuid.UUID | None, kind: str, media_type: str, content: bytes
+) -> Artifact:
+    return Artifact(
+        request_id=request_id,
+        kind=kind,
+        media_type=media_type,
+        content_enc=vault.cipher.encrypt_bytes("artifact", content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+    )

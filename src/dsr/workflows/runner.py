@@ -1,0 +1,336 @@
+"""The durable task runner: claim ready tasks with a lease, run the connector call with a
+timeout, record the outcome, and retry with exponential backoff.
+
+Claims use ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several ``dsr worker`` processes
+share the work; on SQLite one in-process worker runs. A worker that dies leaves its lease to
+expire, and the task is claimed again; connectors are idempotent, so nothing is done twice
+in effect. A result is recorded only while its lease is still held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import and_, exists, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from dsr.config import DsrConfig
+from dsr.connectors.base import (
+    Accepted,
+    Change,
+    Connector,
+    EraseResult,
+    ExportResult,
+    FindResult,
+    NeedsPerson,
+    RectifyResult,
+    StoreUnavailable,
+)
+from dsr.db import Database
+from dsr.domain.deadlines import receipt_date
+from dsr.domain.errors import Conflict
+from dsr.domain.vocabulary import RequestStatus
+from dsr.models import Request, Subject, Task
+from dsr.models.base import utcnow
+from dsr.security.audit import append_event
+from dsr.security.vault import Vault
+from dsr.workflows import plan
+from dsr.workflows.engine import SYSTEM
+from dsr.workflows.fanout import EXPORT, Fanout, store_artifact
+
+log = structlog.get_logger("dsr.runner")
+
+BASE_BACKOFF = timedelta(seconds=10)
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def task_backoff(attempts: int) -> timedelta:
+    delay: timedelta = BASE_BACKOFF * 2 ** max(attempts - 1, 0)
+    return min(delay, MAX_BACKOFF)
+
+
+@dataclass
+class Runner:
+    db: Database
+    config: DsrConfig
+    connectors: Mapping[str, Connector]
+    vault: Vault
+    timezone: str = "Europe/Berlin"
+    worker: str = field(default_factory=worker_id)
+    lease: timedelta = timedelta(minutes=5)
+    max_attempts: int = 6
+    batch: int = 8
+    clock: Callable[[], datetime] = utcnow
+
+    async def run_once(self) -> int:
+        """Plan newly verified requests, then run one batch of ready tasks."""
+        await self.plan_verified()
+        claimed = await self.claim()
+        await asyncio.gather(*(self.execute(task_id) for task_id in claimed))
+        return len(claimed)
+
+    async def drain(self, rounds: int = 50) -> None:
+        """Run until no task is ready (tests and benchmarks)."""
+        for _ in range(rounds):
+            if not await self.run_once():
+                return
+
+    async def plan_verified(self) -> int:
+        """Verified requests without tasks get their identification tasks."""
+        async with self.db.session_scope() as session:
+            rows = (
+                await session.exec(
+                    select(Request)
+                    .where(
+                        Request.status == RequestStatus.VERIFIED.value,
+                        ~exists().where(col(Task.request_id) == Request.id),
+                    )
+                    .limit(50)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            try:
+                for request in rows:
+                    await self._fanout(session).start(request)
+            except (IntegrityError, Conflict):  # another worker planned them first
+                await session.rollback()
+                return 0
+        return len(rows)
+
+    async def claim(self) -> list[uuid.UUID]:
+        now = self.clock()
+        async with self.db.session_scope() as session:
+            ids = list(
+                (
+                    await session.exec(
+                        select(Task.id)
+                        .where(
+                            or_(
+                                and_(
+                                    col(Task.status) == plan.PENDING,
+                                    col(Task.next_attempt_at) <= now,
+                                ),
+                                and_(col(Task.status) == plan.RUNNING, col(Task.lease_until) < now),
+                            )
+                        )
+                        .order_by(col(Task.next_attempt_at))
+                        .limit(self.batch)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).all()
+            )
+            if ids:
+                await session.exec(
+                    update(Task)
+                    .where(col(Task.id).in_(ids))
+                    .values(
+                        status=plan.RUNNING,
+                        lease_owner=self.worker,
+                        lease_until=now + self.lease,
+                        attempts=Task.attempts + 1,
+                    )
+                )
+        return ids
+
+    async def execute(self, task_id: uuid.UUID) -> None:
+        async with self.db.session_scope() as session:
+            task = await session.get_one(Task, task_id)
+            if task.lease_owner != self.worker or task.status != plan.RUNNING:
+                return
+            request = await session.get_one(Request, task.request_id)
+            subject = await session.get_one(Subject, request.subject_id)
+            who = self._fanout(session).identifiers(request, subject)
+            changes = [
+                Change(c["field"], c["value"])
+                for c in self.vault.cipher.decrypt_json("request.changes", request.changes_enc)
+                or []
+            ]
+            today = receipt_date(self.clock(), self.timezone)
+        connector = self.connectors.get(task.store)
+        timeout = self._timeout(task.store)
+        try:
+            if task.action == plan.MANUAL or connector is None:
+                raise NeedsPerson("")
+            result = await asyncio.wait_for(
+                _call(connector, task.action, who, changes, today, str(task.id)), timeout
+            )
+        except NeedsPerson:
+            await self._park(task_id, "person")
+        except Accepted:
+            await self._park(task_id, "callback")
+        except (StoreUnavailable, TimeoutError, OSError) as exc:
+            await self._failed(
+                task_id,
+                type(exc).__name__ if not isinstance(exc, StoreUnavailable) else "unavailable",
+            )
+        else:
+            await self._done(task_id, task.action, result)
+
+    async def _done(self, task_id: uuid.UUID, action: str, result: Any) -> None:
+        async with self.db.session_scope() as session:
+            task = await session.get_one(Task, task_id)
+            if task.lease_owner != self.worker or task.status != plan.RUNNING:
+                return  # the lease ran out and another worker took over
+            summary = summarise(result)
+            if action == plan.EXPORT and isinstance(result, ExportResult):
+                artifact = store_artifact(
+                    self.vault,
+                    task.request_id,
+                    EXPORT,
+                    "application/json",
+                    json.dumps(
+                        {"tables": result.tables, "categories": result.categories}, default=str
+                    ).encode(),
+                )
+                session.add(artifact)
+                await session.flush()
+                summary["artifact"] = str(artifact.id)
+            if isinstance(result, FindResult) and not result.keys.empty:
+                summary["keys_enc"] = self.vault.cipher.encrypt_json(
+                    "task.keys", result.keys.to_json()
+                )
+            await complete_task(session, task, summary, self.clock())
+            await self._fanout(session).advance(task.request_id)
+
+    async def _park(self, task_id: uuid.UUID, waiting_for: str) -> None:
+        async with self.db.session_scope() as session:
+            task = await session.get_one(Task, task_id)
+            if task.lease_owner != self.worker:
+                return
+            await session.exec(
+                update(Task)
+                .where(col(Task.id) == task_id)
+                .values(status=plan.WAITING, lease_owner=None, lease_until=None, error=None)
+            )
+            await append_event(
+                session,
+                actor=SYSTEM.label,
+                action="task.waiting",
+                request_id=task.request_id,
+                payload={"store": task.store, "action": task.action, "for": waiting_for},
+            )
+
+    async def _failed(self, task_id: uuid.UUID, error: str) -> None:
+        now = self.clock()
+        async with self.db.session_scope() as session:
+            task = await session.get_one(Task, task_id)
+            if task.lease_owner != self.worker:
+                return
+            give_up = task.attempts >= self.max_attempts
+            await session.exec(
+                update(Task)
+                .where(col(Task.id) == task_id)
+                .values(
+                    status=plan.FAILED if give_up else plan.PENDING,
+                    next_attempt_at=None if give_up else now + task_backoff(task.attempts),
+                    lease_owner=None,
+                    lease_until=None,
+                    error=error,
+                )
+            )
+            if give_up:
+                await session.exec(
+                    update(Request)
+                    .where(col(Request.id) == task.request_id)
+                    .values(needs_attention=True)
+                )
+                await append_event(
+                    session,
+                    actor=SYSTEM.label,
+                    action="task.failed",
+                    request_id=task.request_id,
+                    payload={
+                        "store": task.store,
+                        "action": task.action,
+                        "attempts": task.attempts,
+                        "error": error,
+                    },
+                )
+        log.warning(
+            "task failed",
+            store=task.store,
+            action=task.action,
+            attempts=task.attempts,
+            gave_up=give_up,
+        )
+
+    def _timeout(self, store: str) -> float:
+        try:
+            return self.config.store(store).timeout
+        except KeyError:
+            return 30.0
+
+    def _fanout(self, session: Any) -> Fanout:
+        return Fanout(session=session, config=self.config, vault=self.vault, clock=self.clock)
+
+
+async def complete_task(session: Any, task: Task, summary: dict[str, Any], now: datetime) -> None:
+    """Mark ``task`` done with its summary (counts and categories, never personal data)."""
+    await session.exec(
+        update(Task)
+        .where(col(Task.id) == task.id)
+        .values(
+            status=plan.DONE,
+            result_summary=summary,
+            finished_at=now,
+            lease_owner=None,
+            lease_until=None,
+            error=None,
+        )
+    )
+    await append_event(
+        session,
+        actor=SYSTEM.label,
+        action="task.done",
+        request_id=task.request_id,
+        payload={"store": task.store, "action": task.action, **_counts_only(summary)},
+    )
+
+
+def summarise(result: Any) -> dict[str, Any]:
+    """What may be kept in the clear about an outcome: counts, categories, retention holds."""
+    if isinstance(result, FindResult):
+        return {"counts": result.counts, "categories": result.categories}
+    if isinstance(result, ExportResult):
+        return {"counts": result.counts}
+    if isinstance(result, EraseResult):
+        return {
+            "erased": result.erased,
+            "categories": result.categories,
+            "held": [{**asdict(h), "until": h.until.isoformat()} for h in result.held],
+        }
+    if isinstance(result, RectifyResult):
+        return {"changed": result.changed}
+    return {}
+
+
+def _counts_only(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in summary.items() if k in {"counts", "erased", "changed"}}
+
+
+async def _call(
+    connector: Connector, action: str, who: Any, changes: list[Change], today: Any, job: str
+) -> Any:
+    if action == plan.FIND:
+        return await connector.find(who, job=job)
+    if action == plan.EXPORT:
+        return await connector.export(who, job=job)
+    if action == plan.ERASE:
+        return await connector.erase(who, today, job=job)
+    if action == plan.RECTIFY:
+        return await connector.rectify(who, changes, job=job)
+    raise NeedsPerson("")
