@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/dsr db upgrade
+	$(BIN)/dsr demo load
 	$(BIN)/dsr serve
 
 test: $(STAMP)

@@ -35,6 +35,10 @@ def async_url(url: str) -> str:
         "postgresql": "postgresql+asyncpg",
         "postgres": "postgresql+asyncpg",
         "postgresql+psycopg2": "postgresql+asyncpg",
+        "mysql": "mysql+aiomysql",
+        "mysql+pymysql": "mysql+aiomysql",
+        "mariadb": "mysql+aiomysql",
+        "mariadb+pymysql": "mysql+aiomysql",
     }.get(parsed.drivername, parsed.drivername)
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
 

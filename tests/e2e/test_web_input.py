@@ -144,9 +144,7 @@ async def test_unknown_status_links_and_pages_are_friendly_404s(web_client: Clie
 
 
 async def test_the_dev_mail_page_exists_only_in_demo_mode(settings: Settings) -> None:
-    demo = settings.model_copy(
-        update={"dev_mail_catcher": True, "smtp_url": "smtp://127.0.0.1:0"}
-    )
+    demo = settings.model_copy(update={"dev_mail_catcher": True, "smtp_url": "smtp://127.0.0.1:0"})
     async with AsyncTestClient(app=create_app(demo)) as client:
         assert (await client.get("/dev/mail")).status_code == 200
     production = settings.model_copy(

@@ -330,9 +330,9 @@ def _identity_condition(table: SqlTable, who: Identifiers) -> Condition:
         if not values:
             continue
         if identifier == "email":
-            parts.append(sa.func.lower(_c(column)).in_(sorted(values)))
+            parts.append(sa.func.lower(_c(column)).in_(sorted(v.lower() for v in values)))
         elif identifier == "customer_number":
-            parts.append(sa.func.upper(_c(column)).in_(sorted(values)))
+            parts.append(sa.func.upper(_c(column)).in_(sorted(v.upper() for v in values)))
         else:
             parts.append(_c(column).in_(sorted(values)))
     prefix = f"{table.name}:"

@@ -27,7 +27,7 @@ from dsr.security.vault import Vault
 from dsr.services.downloads import code_hash
 from dsr.workflows import engine, plan
 from dsr.workflows.engine import Actor
-from dsr.workflows.fanout import PACKAGE, Fanout
+from dsr.workflows.fanout import PACKAGE, Fanout, lock_request
 from dsr.workflows.runner import complete_task
 
 DOWNLOAD_DAYS = 14
@@ -47,6 +47,7 @@ class RequestActions:
     async def run(
         self, request: Request, action: str, actor: Actor, body: dict[str, str]
     ) -> Request:
+        request = await lock_request(self.session, request.id)
         if action == "approve":
             return await self._fanout().approve(request, actor)
         if action == "reject":

@@ -24,7 +24,7 @@ from dsr.models import Task
 from dsr.models.base import utcnow
 from dsr.security.vault import Vault
 from dsr.workflows import plan
-from dsr.workflows.fanout import EXPORT, Fanout, store_artifact
+from dsr.workflows.fanout import EXPORT, Fanout, lock_request, store_artifact
 from dsr.workflows.runner import complete_task, summarise
 
 PARSERS = {
@@ -52,6 +52,8 @@ class Callbacks:
             raise NotFound("no such task")
         if not connector.verify(timestamp, body, signature):
             raise NotAllowed("bad signature")
+        await lock_request(self.session, task.request_id)
+        await self.session.refresh(task)
         if task.status != plan.WAITING:
             return  # already recorded: a repeated callback changes nothing
         try:

@@ -50,11 +50,7 @@ class Fanout:
         await self._add_tasks(request, planned)
 
     async def advance(self, request_id: uuid.UUID) -> Request:
-        request = (
-            await self.session.exec(
-                select(Request).where(Request.id == request_id).with_for_update()
-            )
-        ).one()
+        request = await lock_request(self.session, request_id)
         tasks = await self._tasks(request)
         if not tasks or any(t.status != plan.DONE for t in tasks):
             return request
@@ -224,6 +220,14 @@ class Fanout:
                 request_id=request.id,
                 payload={"tasks": [f"{p.store}:{p.action}" for p in planned]},
             )
+
+
+async def lock_request(session: AsyncSession, request_id: uuid.UUID) -> Request:
+    """Lock the request row first in every transaction that also appends audit events:
+    one lock order (request, then the audit chain) keeps PostgreSQL free of deadlocks."""
+    return (
+        await session.exec(select(Request).where(Request.id == request_id).with_for_update())
+    ).one()
 
 
 def verified_identifiers(request: Request, vault: Vault, subject: Subject) -> Identifiers:

@@ -46,7 +46,7 @@ from dsr.security.audit import append_event
 from dsr.security.vault import Vault
 from dsr.workflows import plan
 from dsr.workflows.engine import SYSTEM
-from dsr.workflows.fanout import EXPORT, Fanout, store_artifact
+from dsr.workflows.fanout import EXPORT, Fanout, lock_request, store_artifact
 
 log = structlog.get_logger("dsr.runner")
 
@@ -183,6 +183,8 @@ class Runner:
     async def _done(self, task_id: uuid.UUID, action: str, result: Any) -> None:
         async with self.db.session_scope() as session:
             task = await session.get_one(Task, task_id)
+            await lock_request(session, task.request_id)
+            await session.refresh(task)
             if task.lease_owner != self.worker or task.status != plan.RUNNING:
                 return  # the lease ran out and another worker took over
             summary = summarise(result)

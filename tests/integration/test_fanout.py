@@ -1,0 +1,329 @@
+"""The durable runner and the request's journey through the stores, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from dsr import demo
+from dsr.config import DsrConfig
+from dsr.connectors.base import Connector, Identifiers
+from dsr.connectors.http import HttpConnector
+from dsr.connectors.memory import MemoryConnector
+from dsr.connectors.sql import SqlConnector
+from dsr.db import Database
+from dsr.domain.vocabulary import Role
+from dsr.models import Artifact, Download, Outbox, Request, Task
+from dsr.models.base import utcnow
+from dsr.rendering import new_environment
+from dsr.schemas import RequestIn
+from dsr.security.vault import Vault
+from dsr.services.actions import RequestActions
+from dsr.services.requests import RequestService
+from dsr.settings import Settings
+from dsr.workflows import engine
+from dsr.workflows.engine import SUBJECT, Actor
+from dsr.workflows.runner import Runner
+from tests.stores import TODAY, Processor
+
+pytest_plugins = ["tests.stores"]
+
+DPO = Actor("staff", uuid.uuid4(), Role.DPO.value)
+
+
+@dataclass
+class Clock:
+    """Real time, moved forward by the test."""
+
+    offset: timedelta = field(default_factory=timedelta)
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+    @property
+    def now(self) -> datetime:
+        return self()
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+@dataclass
+class Desk:
+    db: Database
+    settings: Settings
+    config: DsrConfig
+    connectors: dict[str, Connector]
+    clock: Clock
+
+    @property
+    def vault(self) -> Vault:
+        return Vault.from_secrets(self.settings.encryption_keys, self.settings.hmac_key)
+
+    def runner(self, **options: Any) -> Runner:
+        return Runner(
+            self.db, self.config, self.connectors, self.vault, clock=self.clock, **options
+        )
+
+    async def verified(self, kind: str, email: str, name: str = "Erika Mustermann") -> uuid.UUID:
+        async with self.db.session_scope() as session:
+            service = RequestService(session, self.vault, "DE-NW", "Europe/Berlin")
+            data = RequestIn.model_validate(
+                {"kind": kind, "subject": {"name": name, "email": email}}
+            )
+            request, _ = await service.open(data, SUBJECT)
+            await engine.apply(session, request, "ask_verification", SUBJECT)
+            await engine.apply(session, request, "verify", SUBJECT, level="email")
+            return request.id
+
+    async def request(self, request_id: uuid.UUID) -> Request:
+        async with self.db.session_scope() as session:
+            return await session.get_one(Request, request_id)
+
+    async def tasks(self, request_id: uuid.UUID) -> dict[str, Task]:
+        async with self.db.session_scope() as session:
+            rows = (await session.exec(select(Task).where(Task.request_id == request_id))).all()
+        return {f"{t.store}:{t.action}": t for t in rows}
+
+    async def act(self, request_id: uuid.UUID, action: str, **body: str) -> Request:
+        async with self.db.session_scope() as session:
+            request = await session.get_one(Request, request_id)
+            actions = RequestActions(
+                session,
+                self.config,
+                self.vault,
+                new_environment(),
+                "http://dsr.test",
+                "dsr@example.org",
+                self.settings.secret_key,
+            )
+            return await actions.run(request, action, DPO, body)
+
+
+@pytest.fixture
+async def desk(settings: Settings, db: Database, tmp_path: Any, processor: Processor) -> Desk:
+    shop = f"sqlite:///{tmp_path / 'shop.db'}"
+    shown = await demo.load_shop(shop, 4, TODAY, progress=False)
+    assert shown
+    raw = demo.demo_config(shop, tmp_path, None, "http://dsr.test")
+    raw["stores"].insert(
+        1,
+        {
+            "name": "sessions",
+            "type": "redis",
+            "url": "redis://unused",
+            "keys": ["s:{customer_number}:*"],
+        },
+    )
+    newsletter = next(s for s in raw["stores"] if s["name"] == "newsletter")
+    newsletter["url"] = processor.url
+    processor.behave = lambda call: (
+        200,
+        {
+            "status": "done",
+            "result": {
+                "counts": {"subscribers": 0},
+                "tables": {"subscribers": []},
+                "erased": {"subscribers": 0},
+            },
+        },
+    )
+    config = DsrConfig.model_validate(raw)
+    assert config.system_of_record is not None
+    connectors: dict[str, Connector] = {
+        "shop": SqlConnector(config.system_of_record, b"hash-key"),
+        "sessions": MemoryConnector(
+            "sessions", rows=[{"customer_number": "K100001", "email": None, "ip": "203.0.113.1"}]
+        ),
+        "newsletter": HttpConnector(config.store("newsletter"), b"secret", "http://dsr.test"),  # type: ignore[arg-type]
+    }
+    yield Desk(db, settings, config, connectors, Clock())  # type: ignore[misc]
+    for connector in connectors.values():
+        await connector.close()
+
+
+async def _resolve_archive(desk: Desk, request_id: uuid.UUID) -> None:
+    archive = next(t for k, t in (await desk.tasks(request_id)).items() if k.startswith("archive:"))
+    assert archive.status == "waiting"
+    await desk.act(
+        request_id, "resolve_task", task=str(archive.id), note="Keine Papierakte vorhanden."
+    )
+
+
+async def test_access_runs_through_every_store_to_a_reviewed_package(desk: Desk) -> None:
+    request_id = await desk.verified("access", "soeren.noacktaesche.1@example.org")
+    await desk.runner().drain()
+    request = await desk.request(request_id)
+    assert (request.status, request.verification_level) == ("processing", "email_matched")
+    tasks = await desk.tasks(request_id)
+    assert {k: t.status for k, t in tasks.items()} == {
+        "shop:find": "done",
+        "shop:export": "done",
+        "sessions:export": "done",
+        "newsletter:export": "done",
+        "archive:export": "waiting",
+    }
+    assert "keys_enc" in (tasks["shop:find"].result_summary or {})
+    assert "K100001" not in json.dumps(tasks["shop:find"].result_summary)  # no identifiers in clear
+
+    await _resolve_archive(desk, request_id)
+    request = await desk.request(request_id)
+    assert request.status == "awaiting_review"
+    async with desk.db.session_scope() as session:
+        package = (
+            await session.exec(
+                select(Artifact).where(
+                    Artifact.request_id == request_id, Artifact.kind == "package"
+                )
+            )
+        ).one()
+    content = desk.vault.cipher.decrypt_bytes("artifact", package.content_enc)
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    assert {
+        "data.json",
+        "index.html",
+        "shop/customers.csv",
+        "shop/orders.csv",
+        "sessions/rows.csv",
+    } <= set(archive.namelist())
+    data = json.loads(archive.read("data.json"))
+    assert data["stores"]["shop"]["tables"]["customers"][0]["customer_no"] == "K100001"
+    assert len(data["stores"]["shop"]["tables"]["orders"]) == 10
+    # The session store was seeded with the customer number found in the system of record.
+    assert data["stores"]["sessions"]["tables"]["rows"][0]["ip"] == "203.0.113.1"
+
+    await desk.act(request_id, "release")
+    request = await desk.request(request_id)
+    assert (request.status, request.outcome) == ("completed", "completed")
+    async with desk.db.session_scope() as session:
+        download = (
+            await session.exec(select(Download).where(Download.request_id == request_id))
+        ).one()
+        mails = (await session.exec(select(Outbox).where(Outbox.request_id == request_id))).all()
+    assert download.used_at is None and download.expires_at > utcnow() + timedelta(days=13)
+    assert [m.subject for m in mails] == ["Ihre Daten zum Antrag " + request.reference]
+
+
+async def test_a_person_unknown_everywhere_gets_the_negative_answer(
+    desk: Desk, processor: Processor
+) -> None:
+    request_id = await desk.verified("access", "nobody@example.net")
+    await desk.runner().drain()
+    request = await desk.request(request_id)
+    assert (request.status, request.verification_level) == ("awaiting_review", "email")
+    tasks = await desk.tasks(request_id)
+    assert set(tasks) == {"shop:find", "sessions:find", "newsletter:find"}  # searched, not touched
+    assert [c["identifiers"]["emails"] for c in processor.calls] == [["nobody@example.net"]]
+    async with desk.db.session_scope() as session:
+        assert not (
+            await session.exec(
+                select(Artifact).where(
+                    Artifact.request_id == request_id, Artifact.kind == "package"
+                )
+            )
+        ).all()
+
+
+async def test_found_only_at_a_processor_by_the_confirmed_address(
+    desk: Desk, processor: Processor
+) -> None:
+    processor.behave = lambda call: (
+        200,
+        {
+            "status": "done",
+            "result": {
+                "counts": {"subscribers": 1},
+                "tables": {"subscribers": [{"email": "only@example.net"}]},
+            },
+        },
+    )
+    request_id = await desk.verified("access", "only@example.net")
+    await desk.runner().drain()
+    request = await desk.request(request_id)
+    assert (request.status, request.verification_level) == ("awaiting_review", "email_matched")
+    tasks = await desk.tasks(request_id)
+    assert tasks["newsletter:export"].status == "done"
+    assert "shop:export" not in tasks
+
+
+async def test_erasure_waits_for_the_dpo_then_erases_with_holds(desk: Desk) -> None:
+    request_id = await desk.verified("erasure", "concetta.maelzer.2@example.org")
+    await desk.runner().drain()
+    assert (await desk.request(request_id)).status == "verified"  # erasure is not auto-approved
+    await desk.act(request_id, "approve")
+    await desk.runner().drain()
+    await _resolve_archive(desk, request_id)
+    request = await desk.request(request_id)
+    assert (request.status, request.needs_attention) == ("awaiting_review", False)
+    shop = (await desk.tasks(request_id))["shop:erase"].result_summary or {}
+    assert shop["erased"]["orders"] == 10
+    assert shop["held"] and shop["held"][0]["law"].startswith("§ 147")
+    found = await desk.connectors["shop"].find(Identifiers(customer_numbers=frozenset({"K100002"})))
+    assert found.counts["orders"] == 0 and found.counts["invoices"] == shop["held"][0]["count"]
+
+
+async def test_a_store_that_stays_down_needs_attention_and_the_dpo_retries(desk: Desk) -> None:
+    sessions = desk.connectors["sessions"]
+    assert isinstance(sessions, MemoryConnector)
+    sessions.failures = 100
+    request_id = await desk.verified("access", "soeren.noacktaesche.1@example.org")
+    runner = desk.runner(max_attempts=3)
+    for _ in range(6):
+        await runner.drain()
+        desk.clock.advance(hours=1)
+    task = (await desk.tasks(request_id))["sessions:export"]
+    assert (task.status, task.attempts, task.error) == ("failed", 3, "unavailable")
+    assert (await desk.request(request_id)).needs_attention
+
+    sessions.failures = 0
+    await desk.act(request_id, "retry")
+    await runner.drain()
+    assert (await desk.tasks(request_id))["sessions:export"].status == "done"
+    assert not (await desk.request(request_id)).needs_attention
+
+
+async def test_a_hanging_store_times_out_and_is_retried_later(desk: Desk) -> None:
+    sessions = desk.connectors["sessions"]
+    assert isinstance(sessions, MemoryConnector)
+    desk.config.store("sessions").__dict__["timeout"] = 0.2  # frozen model; a test may bend it
+    sessions.delay = 2.0
+    request_id = await desk.verified("access", "soeren.noacktaesche.1@example.org")
+    await desk.runner().drain()
+    task = (await desk.tasks(request_id))["sessions:export"]
+    assert (task.status, task.error) == ("pending", "TimeoutError")
+    assert task.next_attempt_at is not None and task.next_attempt_at > desk.clock.now
+    sessions.delay = 0
+    desk.clock.advance(minutes=5)
+    await desk.runner().drain()
+    assert (await desk.tasks(request_id))["sessions:export"].status == "done"
+
+
+async def test_an_expired_lease_is_taken_over_and_the_late_result_is_dropped(desk: Desk) -> None:
+    request_id = await desk.verified("access", "soeren.noacktaesche.1@example.org")
+    first, second = desk.runner(worker="a"), desk.runner(worker="b")
+    await first.plan_verified()
+    (claimed,) = await first.claim()
+    desk.clock.advance(minutes=10)  # worker a went silent; its lease ran out
+    assert await second.claim() == [claimed]
+    await first.execute(claimed)  # a wakes up: its result must not count
+    task = next(iter((await desk.tasks(request_id)).values()))
+    assert (task.status, task.lease_owner, task.attempts) == ("running", "b", 2)
+    await second.execute(claimed)
+    assert next(iter((await desk.tasks(request_id)).values())).status == "done"
+    async with desk.db.session_scope() as session:
+        from dsr.models import Event
+
+        done = (
+            await session.exec(
+                select(Event).where(Event.request_id == request_id, Event.action == "task.done")
+            )
+        ).all()
+    assert len([e for e in done if e.payload["action"] == "find"]) == 1
