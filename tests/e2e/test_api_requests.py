@@ -22,7 +22,7 @@ async def test_a_web_request_is_created_with_reference_and_due_date(client: Clie
     body = response.json()
     today = receipt_date(datetime.now(UTC))
     assert body["reference"] == f"DSR-{today.year}-000001"
-    assert body["status"] == "received"
+    assert body["status"] == "awaiting_verification"  # a code went to the address given
     assert body["received_on"] == today.isoformat()
     assert body["due_on"] == response_deadline(today).isoformat()
     second = await client.post("/api/v1/requests", json=web_request(kind="erasure"))
@@ -38,7 +38,10 @@ async def test_staff_list_filter_and_page_through_requests(
         extra: dict[str, Any] = {"changes": [{"field": "name", "value": "Erika Muster"}]}
         response = await client.post(
             "/api/v1/requests",
-            json=web_request(kind=kind, **(extra if kind == "rectification" else {})),
+            json=web_request(
+                kind=kind, channel="email", **(extra if kind == "rectification" else {})
+            ),
+            headers=dpo,
         )
         assert response.status_code == 201, response.text
 
@@ -77,7 +80,11 @@ async def test_detail_shows_dates_and_timeline_without_personal_data(
     detail = response.json()
     assert detail["reference"] == reference
     assert detail["verification_level"] == "none"
-    assert [event["action"] for event in detail["timeline"]] == ["request.received"]
+    assert [event["action"] for event in detail["timeline"]] == [
+        "request.received",
+        "request.ask_verification",
+        "verification.code_sent",
+    ]
     assert "Erika" not in response.text and "example.org" not in response.text
 
 
@@ -242,7 +249,7 @@ async def test_health_and_metrics(client: Client, settings: Settings) -> None:
     assert (await client.get("/health")).json() == {"status": "ok"}
     await client.post("/api/v1/requests", json=web_request())
     metrics = (await client.get("/metrics")).text
-    assert 'dsr_requests{status="received"} 1' in metrics
+    assert 'dsr_requests{status="awaiting_verification"} 1' in metrics
     assert "dsr_requests_overdue 0" in metrics
 
 
