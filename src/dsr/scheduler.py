@@ -12,9 +12,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from dsr.config import DsrConfig
 from dsr.connectors.base import Connector
 from dsr.db import Database
+from dsr.models.base import utcnow
 from dsr.notify.outbox import deliver_due
 from dsr.notify.smtp import SmtpConfig
 from dsr.security.vault import Vault
+from dsr.services.downloads import purge_expired
 from dsr.settings import Settings
 from dsr.workflows.runner import Runner
 
@@ -30,6 +32,10 @@ class Jobs:
     async def deliver_mail(self) -> None:
         await deliver_due(self.database, self.vault.cipher, self.smtp, self.sender_address)
 
+    async def purge_downloads(self) -> None:
+        async with self.database.session_scope() as session:
+            await purge_expired(session, utcnow())
+
     async def run_tasks(self) -> None:
         while await self.runner.run_once():  # keep going while there is work
             pass
@@ -38,7 +44,11 @@ class Jobs:
 def build_scheduler(jobs: Jobs, interval_seconds: float) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     grace = max(int(interval_seconds * 4), 10)
-    for job_id, function in (("tasks", jobs.run_tasks), ("outbox", jobs.deliver_mail)):
+    for job_id, function in (
+        ("tasks", jobs.run_tasks),
+        ("outbox", jobs.deliver_mail),
+        ("downloads", jobs.purge_downloads),
+    ):
         scheduler.add_job(
             function,
             "interval",

@@ -33,7 +33,6 @@ from tests.e2e.web import csrf_of
 from tests.helpers import staff_token
 from tests.stores import TODAY, Processor
 
-pytest_plugins = ["tests.stores"]
 SECRET = "processor-secret-0123456789"
 
 

@@ -34,8 +34,6 @@ from dsr.workflows.engine import SUBJECT, Actor
 from dsr.workflows.runner import Runner
 from tests.stores import TODAY, Processor
 
-pytest_plugins = ["tests.stores"]
-
 DPO = Actor("staff", uuid.uuid4(), Role.DPO.value)
 
 
@@ -327,3 +325,51 @@ async def test_an_expired_lease_is_taken_over_and_the_late_result_is_dropped(des
             )
         ).all()
     assert len([e for e in done if e.payload["action"] == "find"]) == 1
+
+
+async def test_rectification_changes_the_record_and_tells_the_processor(
+    desk: Desk, processor: Processor
+) -> None:
+    async with desk.db.session_scope() as session:
+        service = RequestService(session, desk.vault, "DE-NW", "Europe/Berlin")
+        data = RequestIn.model_validate(
+            {
+                "kind": "rectification",
+                "subject": {"name": "Concetta Mälzer", "email": "concetta.maelzer.2@example.org"},
+                "changes": [
+                    {"field": "name", "value": "Concetta Neumann", "current": "Concetta Mälzer"}
+                ],
+            }
+        )
+        request, _ = await service.open(data, SUBJECT)
+        await engine.apply(session, request, "verify", SUBJECT, level="email")
+        request_id = request.id
+    await desk.runner().drain()
+    await desk.act(request_id, "approve")
+    await desk.runner().drain()
+    await _resolve_archive(desk, request_id)
+    assert (await desk.request(request_id)).status == "awaiting_review"
+    tasks = await desk.tasks(request_id)
+    assert (tasks["shop:rectify"].result_summary or {})["changed"] == {"customers": 1}
+    assert "sessions:rectify" not in tasks  # a cache is rebuilt, not corrected
+    rectify_call = next(c for c in processor.calls if c["action"] == "rectify")
+    assert rectify_call["changes"] == [{"field": "name", "value": "Concetta Neumann"}]
+    exported = await desk.connectors["shop"].export(
+        Identifiers(customer_numbers=frozenset({"K100002"}))
+    )
+    assert exported.tables["customers"][0]["name"] == "Concetta Neumann"
+
+
+async def test_an_expired_download_takes_its_package_with_it(desk: Desk) -> None:
+    from dsr.services.downloads import purge_expired
+
+    request_id = await desk.verified("access", "soeren.noacktaesche.1@example.org")
+    await desk.runner().drain()
+    await _resolve_archive(desk, request_id)
+    await desk.act(request_id, "release")
+    async with desk.db.session_scope() as session:
+        assert await purge_expired(session, utcnow() + timedelta(days=13)) == 0
+        assert await purge_expired(session, utcnow() + timedelta(days=15)) == 1
+    async with desk.db.session_scope() as session:
+        assert not (await session.exec(select(Artifact).where(Artifact.kind == "package"))).all()
+        assert not (await session.exec(select(Download))).all()

@@ -15,8 +15,6 @@ from dsr.connectors.http import HttpConnector, sign, verify_signature
 from dsr.connectors.redis import RedisConnector
 from tests.stores import TODAY, Processor
 
-pytest_plugins = ["tests.stores"]
-
 
 @pytest.fixture
 async def sessions(redis_url: str):  # type: ignore[no-untyped-def]

@@ -14,8 +14,6 @@ from dsr.connectors.sql import SqlConnector
 from dsr.db import async_url
 from tests.stores import TODAY, shop_config
 
-pytest_plugins = ["tests.stores"]
-
 CUSTOMER_3 = Identifiers(emails=frozenset({"rudolph.hellwig.3@example.org"}))
 
 

@@ -32,8 +32,6 @@ from dsr.workflows.engine import SUBJECT, SYSTEM
 from dsr.workflows.runner import Runner
 from tests.stores import TODAY, Processor
 
-pytest_plugins = ["tests.stores"]
-
 
 @pytest.fixture
 def pg_settings(settings: Settings) -> Settings:

@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +26,31 @@ class DownloadCheck(StrEnum):
     OK = "ok"
     WRONG = "wrong"
     GONE = "gone"  # used, expired, unknown or locked after too many wrong codes
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> int:
+    """Delete packages whose download link has expired, with their links (DESIGN: links
+    expire and the package is deleted then). Returns how many packages went."""
+    expired = (
+        await session.exec(
+            select(Artifact).where(
+                Artifact.kind == "package",
+                col(Artifact.expires_at).is_not(None),
+                col(Artifact.expires_at) <= now,
+            )
+        )
+    ).all()
+    for artifact in expired:
+        await session.exec(delete(Download).where(col(Download.artifact_id) == artifact.id))
+        await session.exec(delete(Artifact).where(col(Artifact.id) == artifact.id))
+        await append_event(
+            session,
+            actor="system",
+            action="package.deleted",
+            request_id=artifact.request_id,
+            payload={"artifact": str(artifact.id), "reason": "download expired"},
+        )
+    return len(expired)
 
 
 def code_hash(secret_key: str, download_id: uuid.UUID, code: str) -> str:
