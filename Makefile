@@ -29,7 +29,7 @@ lint: $(STAMP)
 
 # Extract translatable text and merge it into the German catalog (then translate the new entries).
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --sort-output --project dsr -o src/dsr/locale/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k N_ -k _ --no-location --sort-output --project dsr -o src/dsr/locale/messages.pot .
 	$(BIN)/pybabel update -i src/dsr/locale/messages.pot -d src/dsr/locale --width 100 --ignore-obsolete
 
 clean:

@@ -33,11 +33,13 @@ from dsr.security.ratelimit import RateLimiter
 from dsr.security.vault import Vault
 from dsr.settings import Settings, with_secrets
 from dsr.web.api import RequestController, processor_callback
-from dsr.web.auth import BearerTokenMiddleware
+from dsr.web.auth import StaffAuthMiddleware
+from dsr.web.console import AdminController, ConsoleController, SignInController
 from dsr.web.dependencies import (
     provide_actions,
     provide_callbacks,
     provide_downloads,
+    provide_phone_intake,
     provide_public_desk,
     provide_request_service,
     provide_session,
@@ -99,6 +101,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     handlers: list[ControllerRouterHandler] = [
         PublicController,
+        SignInController,
+        ConsoleController,
+        AdminController,
         RequestController,
         processor_callback,
         health,
@@ -132,9 +137,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "request_actions": Provide(provide_actions, sync_to_thread=False),
             "downloads": Provide(provide_downloads, sync_to_thread=False),
             "callbacks": Provide(provide_callbacks, sync_to_thread=False),
+            "phone_intake": Provide(provide_phone_intake, sync_to_thread=False),
         },
         middleware=[
-            DefineMiddleware(BearerTokenMiddleware, exclude=["^/schema", "^/health", "^/static"])
+            DefineMiddleware(StaffAuthMiddleware, exclude=["^/schema", "^/health", "^/static"])
         ],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
         csrf_config=CSRFConfig(

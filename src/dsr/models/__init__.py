@@ -2,7 +2,7 @@
 
 from dsr.models.audit import Event
 from dsr.models.request import ReferenceCounter, Request, Subject, Verification
-from dsr.models.staff import ApiToken, Staff
+from dsr.models.staff import ApiToken, Staff, StaffSession
 from dsr.models.work import Artifact, Download, Letter, Outbox, Task
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "ReferenceCounter",
     "Request",
     "Staff",
+    "StaffSession",
     "Subject",
     "Task",
     "Verification",

@@ -27,6 +27,20 @@ class Staff(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class StaffSession(SQLModel, table=True):
+    """A browser session of a staff member; the cookie holds a random token, the table its
+    digest. ``stage`` is ``enrol`` between a first password and the TOTP set-up."""
+
+    __tablename__ = "staff_session"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    digest: str = Field(max_length=64, unique=True, index=True)
+    staff_id: uuid.UUID = Field(foreign_key="staff.id", index=True)
+    stage: str = Field(default="full", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class ApiToken(SQLModel, table=True):
     """A personal bearer token; only its SHA-256 digest is stored."""
 

@@ -29,6 +29,8 @@ VERIFY_PER_IP = Limit("verify-ip", 30, 600)
 RESEND_PER_REQUEST = Limit("resend", 1, 60)
 RESEND_PER_DAY = Limit("resend-day", 5, 86400)
 STATUS_ACTION_PER_IP = Limit("status-ip", 60, 600)
+SIGN_IN_PER_IP = Limit("sign-in-ip", 30, 600)
+KBA_PER_AGENT = Limit("kba-agent", 30, 900)
 
 
 @dataclass

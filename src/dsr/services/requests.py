@@ -148,7 +148,7 @@ class RequestService:
         return request
 
     async def detail(self, reference: str, actor: Actor) -> RequestDetail:
-        request = await self._visible(reference, actor)
+        request = await self.visible(reference, actor)
         tasks = (
             await self.session.exec(
                 select(Task).where(Task.request_id == request.id).order_by(col(Task.store))
@@ -233,7 +233,7 @@ class RequestService:
 
     async def package(self, reference: str, actor: Actor) -> bytes:
         """The newest access package of a request, for the DPO's review."""
-        request = await self._visible(reference, actor)
+        request = await self.visible(reference, actor)
         artifact = (
             await self.session.exec(
                 select(Artifact)
@@ -245,7 +245,7 @@ class RequestService:
             raise NotFound("no package for this request")
         return self.vault.cipher.decrypt_bytes("artifact", artifact.content_enc)
 
-    async def _visible(self, reference: str, actor: Actor) -> Request:
+    async def visible(self, reference: str, actor: Actor) -> Request:
         request = await self.by_reference(reference)
         if actor.role == Role.AGENT.value and request.created_by != actor.staff_id:
             raise NotFound("no such request")  # agents do not learn that others' exist

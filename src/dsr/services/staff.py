@@ -104,3 +104,20 @@ async def actor_for_token(session: AsyncSession, token: str) -> Actor | None:
     if record.last_used_at is None or now - record.last_used_at > TOKEN_TOUCH_INTERVAL:
         record.last_used_at = now  # coarse, so that reads do not all become writes
     return Actor("staff", staff_id=staff.id, role=staff.role)
+
+
+async def deactivate_staff(session: AsyncSession, username: str, actor: Actor) -> None:
+    """No more sign-ins or API calls for ``username``; their sessions end now."""
+    from sqlalchemy import delete, update
+    from sqlmodel import col
+
+    from dsr.models import StaffSession
+
+    staff = (await session.exec(select(Staff).where(Staff.username == username))).first()
+    if staff is None:
+        raise NotFound(f"no user {username!r}")
+    await session.exec(update(Staff).where(col(Staff.id) == staff.id).values(active=False))
+    await session.exec(delete(StaffSession).where(col(StaffSession.staff_id) == staff.id))
+    await append_event(
+        session, actor=actor.label, action="staff.deactivated", payload={"staff": str(staff.id)}
+    )

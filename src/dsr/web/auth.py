@@ -12,26 +12,36 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from dsr.domain.errors import NotAllowed, Unauthenticated
 from dsr.domain.vocabulary import Role
 from dsr.services.staff import actor_for_token
+from dsr.services.staff_auth import StaffAuth
 from dsr.workflows.engine import SUBJECT, Actor
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
 
-class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
-    """Sets ``connection.user`` to the staff ``Actor`` of a valid token, else the anonymous
-    subject. It never rejects: guards decide what needs a staff member."""
+SESSION_COOKIE = "dsr_staff"
+
+
+class StaffAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Sets ``connection.user`` to the staff ``Actor`` of a valid bearer token or session
+    cookie, else the anonymous subject. It never rejects: guards decide what needs staff."""
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token or len(token) > 200:
+        cookie = connection.cookies.get(SESSION_COOKIE, "")
+        if not (scheme.lower() == "bearer" and token and len(token) <= 200) and not cookie:
             return AuthenticationResult(user=SUBJECT, auth=None)
-        database = connection.app.state.db
-        async with database.session_scope() as session:
-            actor = await actor_for_token(session, token.strip())
-        return AuthenticationResult(user=actor or SUBJECT, auth="bearer" if actor else None)
+        state = connection.app.state
+        async with state.db.session_scope() as session:
+            if scheme.lower() == "bearer" and token:
+                actor = await actor_for_token(session, token.strip())
+                kind = "bearer"
+            else:
+                actor = await StaffAuth(session, state.vault.cipher).actor_for_session(cookie)
+                kind = "session"
+        return AuthenticationResult(user=actor or SUBJECT, auth=kind if actor else None)
 
 
 def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
@@ -40,8 +50,15 @@ def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
 
 
 def requires_staff(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if current_actor(connection).kind != "staff":
+    actor = current_actor(connection)
+    if actor.kind != "staff" or actor.stage != "full":
         raise Unauthenticated("staff login required")
+
+
+def requires_enrolment(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    actor = current_actor(connection)
+    if actor.kind != "staff" or actor.stage != "enrol":
+        raise Unauthenticated("sign in first")
 
 
 def requires_role(*roles: Role) -> Guard:

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.services.actions import RequestActions
 from dsr.services.callbacks import Callbacks
 from dsr.services.downloads import Downloads
+from dsr.services.intake import PhoneIntake
 from dsr.services.public import PublicDesk
 from dsr.services.requests import RequestService
 from dsr.services.verification import EmailVerification
@@ -89,4 +90,21 @@ def provide_downloads(state: State, session: NamedDependency[AsyncSession]) -> D
 def provide_callbacks(state: State, session: NamedDependency[AsyncSession]) -> Callbacks:
     return Callbacks(
         session=session, config=state.config, connectors=state.connectors, vault=state.vault
+    )
+
+
+def provide_phone_intake(
+    state: State,
+    session: NamedDependency[AsyncSession],
+    request_service: NamedDependency[RequestService],
+    public_desk: NamedDependency[PublicDesk],
+) -> PhoneIntake:
+    return PhoneIntake(
+        session=session,
+        config=state.config,
+        connectors=state.connectors,
+        vault=state.vault,
+        requests=request_service,
+        verification=public_desk.verification,
+        limiter=state.limiter,
     )

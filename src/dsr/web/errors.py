@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
@@ -26,7 +27,8 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from dsr.domain import errors
-from dsr.i18n import message, pick_language
+from dsr.i18n import MESSAGES, N_, gettext, message, pick_language
+from dsr.web.pages import page
 
 log = structlog.get_logger("dsr.web")
 
@@ -66,15 +68,39 @@ _VALIDATION_CODES = (
 )
 
 
+_PAGE_HINTS = {
+    404: N_("The link may be incomplete, or it has expired."),
+    429: N_("Please wait a few minutes, then try again."),
+}
+_JSON_PREFIXES = ("/api/", "/health", "/metrics", "/schema", "/demo/")
+
+
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    """API paths, and clients that do not ask for HTML, get problem details."""
+    if request.url.path.startswith(_JSON_PREFIXES):
+        return True
+    return "text/html" not in request.headers.get("accept", "")
+
+
 def problem(
     request: Request[Any, Any, Any],
     status: int,
     code: str,
     fields: dict[str, str] | None = None,
 ) -> Response[Any]:
+    """Problem details for the API, an error page for people."""
     language = pick_language(
         request.headers.get("accept-language"), request.query_params.get("lang")
     )
+    if not wants_json(request):
+        return page(
+            request,
+            "error.html",
+            MESSAGES.get(code, MESSAGES["bad_request"]),
+            status_code=status,
+            heading=message(code, language),
+            text=gettext(language, _PAGE_HINTS.get(status, N_("Please go back and try again."))),
+        )
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": message(code, language),
@@ -96,6 +122,8 @@ def _dsr_error(request: Request[Any, Any, Any], exc: errors.DsrError) -> Respons
     )
     if status == HTTP_500_INTERNAL_SERVER_ERROR:
         return _unexpected(request, exc)
+    if isinstance(exc, errors.Unauthenticated) and not wants_json(request):
+        return Redirect("/login", status_code=303)
     fields = exc.fields if isinstance(exc, errors.InvalidInput) else None
     response = problem(request, status, exc.code, fields)
     if isinstance(exc, errors.TooManyRequests):

@@ -31,6 +31,7 @@ class Actor:
     kind: str  # "staff", "subject" or "system"
     staff_id: uuid.UUID | None = None
     role: str | None = None
+    stage: str = "full"  # a staff session between first password and TOTP set-up: "enrol"
 
     @property
     def label(self) -> str:

@@ -1,0 +1,219 @@
+"""Staff sign-in: password (argon2) and TOTP, always both; lock-out; server-side sessions.
+
+A first sign-in with the one-time password leads to a set-up stage: a new password and the
+TOTP app enrolled with a QR code and a confirmation code. A TOTP code counts once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import pyotp
+import segno
+from sqlalchemy import delete, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.domain.errors import InvalidInput
+from dsr.models import Staff, StaffSession
+from dsr.models.base import utcnow
+from dsr.security.audit import append_event
+from dsr.security.fields import FieldCipher
+from dsr.security.passwords import hash_password, token_digest, verify_password
+from dsr.workflows.engine import Actor
+
+MAX_FAILURES = 5
+LOCK_FOR = timedelta(minutes=15)
+IDLE_TIMEOUT = timedelta(minutes=30)
+TOUCH_EVERY = timedelta(minutes=1)
+MIN_PASSWORD = 12
+ENROL, FULL = "enrol", "full"
+# Verifying against this keeps unknown usernames as slow as known ones.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+class SignIn(StrEnum):
+    OK = "ok"
+    SET_UP = "set_up"  # first sign-in: new password and TOTP enrolment
+    FAILED = "failed"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True, slots=True)
+class SignInResult:
+    outcome: SignIn
+    token: str | None = None
+    role: str | None = None
+
+
+def totp_counter(secret: str, code: str, now: datetime, window: int = 1) -> int | None:
+    """The time step ``code`` belongs to (within ±``window`` steps), or None."""
+    code = code.strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for counter in range(current - window, current + window + 1):
+        if hmac.compare_digest(totp.generate_otp(counter), code):
+            return counter
+    return None
+
+
+@dataclass(slots=True)
+class StaffAuth:
+    session: AsyncSession
+    cipher: FieldCipher
+
+    async def sign_in(self, username: str, password: str, code: str) -> SignInResult:
+        now = utcnow()
+        staff = (
+            await self.session.exec(
+                select(Staff).where(Staff.username == username.strip().lower()[:64])
+            )
+        ).first()
+        if staff is None or not staff.active:
+            verify_password(_DUMMY_HASH, password)
+            return SignInResult(SignIn.FAILED)
+        if staff.locked_until and staff.locked_until > now:
+            return SignInResult(SignIn.LOCKED)
+        if not verify_password(staff.password_hash, password[:1024]):
+            return await self._failed(staff, now, "password")
+        if staff.must_change_password:
+            token = await self._new_session(staff, ENROL)
+            return SignInResult(SignIn.SET_UP, token, staff.role)
+        counter = totp_counter(self._secret(staff), code, now)
+        if counter is None or (staff.totp_last_counter or -1) >= counter:
+            return await self._failed(staff, now, "totp")
+        await self.session.exec(
+            update(Staff)
+            .where(col(Staff.id) == staff.id)
+            .values(failed_logins=0, locked_until=None, totp_last_counter=counter)
+        )
+        await append_event(self.session, actor=f"staff:{staff.id}", action="staff.signed_in")
+        return SignInResult(SignIn.OK, await self._new_session(staff, FULL), staff.role)
+
+    async def enrol(self, actor: Actor, token: str, password: str, repeat: str, code: str) -> str:
+        """Finish the first sign-in; returns a new session token (the old one ends)."""
+        staff = await self.session.get_one(Staff, actor.staff_id)
+        errors: dict[str, str] = {}
+        if len(password) < MIN_PASSWORD or len(password) > 1024:
+            errors["password"] = "password_too_short"
+        elif password != repeat:
+            errors["repeat"] = "passwords_differ"
+        elif verify_password(staff.password_hash, password):
+            errors["password"] = "password_unchanged"
+        counter = totp_counter(self._secret(staff), code, utcnow())
+        if counter is None:
+            errors["code"] = "wrong_code"
+        if errors:
+            raise InvalidInput(errors)
+        await self.session.exec(
+            update(Staff)
+            .where(col(Staff.id) == staff.id)
+            .values(
+                password_hash=hash_password(password),
+                must_change_password=False,
+                totp_last_counter=counter,
+                failed_logins=0,
+            )
+        )
+        await self.sign_out(token)
+        await append_event(self.session, actor=actor.label, action="staff.enrolled")
+        return await self._new_session(staff, FULL)
+
+    def provisioning_qr(self, staff: Staff) -> str:
+        """The TOTP provisioning URI as an inline SVG QR code (no external service)."""
+        uri = pyotp.TOTP(self._secret(staff)).provisioning_uri(
+            name=staff.username, issuer_name="dsr"
+        )
+        return str(segno.make(uri, error="m").svg_inline(scale=5, dark="#1b1f24"))
+
+    def secret_of(self, staff: Staff) -> str:
+        return self._secret(staff)
+
+    async def actor_for_session(self, token: str) -> Actor | None:
+        if not 20 <= len(token) <= 100:
+            return None
+        row = (
+            await self.session.exec(
+                select(StaffSession, Staff)
+                .join(Staff, col(Staff.id) == col(StaffSession.staff_id))
+                .where(StaffSession.digest == token_digest(token))
+            )
+        ).first()
+        if row is None:
+            return None
+        record, staff = row
+        now = utcnow()
+        if not staff.active or record.last_seen_at < now - IDLE_TIMEOUT:
+            await self.session.exec(delete(StaffSession).where(col(StaffSession.id) == record.id))
+            return None
+        if record.last_seen_at < now - TOUCH_EVERY:
+            await self.session.exec(
+                update(StaffSession)
+                .where(col(StaffSession.id) == record.id)
+                .values(last_seen_at=now)
+            )
+        return Actor("staff", staff_id=staff.id, role=staff.role, stage=record.stage)
+
+    async def sign_out(self, token: str) -> None:
+        await self.session.exec(
+            delete(StaffSession).where(col(StaffSession.digest) == token_digest(token))
+        )
+
+    async def _new_session(self, staff: Staff, stage: str) -> str:
+        token = secrets.token_urlsafe(32)
+        self.session.add(StaffSession(digest=token_digest(token), staff_id=staff.id, stage=stage))
+        await self.session.flush()
+        return token
+
+    async def _failed(self, staff: Staff, now: datetime, what: str) -> SignInResult:
+        failures = staff.failed_logins + 1
+        locked = failures >= MAX_FAILURES
+        await self.session.exec(
+            update(Staff)
+            .where(col(Staff.id) == staff.id)
+            .values(
+                failed_logins=0 if locked else failures,
+                locked_until=now + LOCK_FOR if locked else staff.locked_until,
+            )
+        )
+        await append_event(
+            self.session,
+            actor=f"staff:{staff.id}",
+            action="staff.sign_in_failed",
+            payload={"factor": what, "failures": failures, "locked": locked},
+        )
+        return SignInResult(SignIn.LOCKED if locked else SignIn.FAILED)
+
+    def _secret(self, staff: Staff) -> str:
+        return self.cipher.decrypt("staff.totp_secret", staff.totp_secret_enc) or ""
+
+
+async def reset_totp(
+    session: AsyncSession, cipher: FieldCipher, staff_id: uuid.UUID, actor: Actor
+) -> str:
+    """A new TOTP secret and one-time password; the person enrols again at next sign-in."""
+    from dsr.security.passwords import new_one_time_password
+
+    password = new_one_time_password()
+    await session.exec(
+        update(Staff)
+        .where(col(Staff.id) == staff_id)
+        .values(
+            totp_secret_enc=cipher.encrypt("staff.totp_secret", pyotp.random_base32()),
+            password_hash=hash_password(password),
+            must_change_password=True,
+            totp_last_counter=None,
+        )
+    )
+    await session.exec(delete(StaffSession).where(col(StaffSession.staff_id) == staff_id))
+    await append_event(
+        session, actor=actor.label, action="staff.totp_reset", payload={"staff": str(staff_id)}
+    )
+    return password

@@ -1,0 +1,504 @@
+"""Staff pages: sign-in with password and TOTP, the agent's phone intake, staff admin."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, PathParameter
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
+from pydantic import ValidationError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.domain.deadlines import receipt_date, response_deadline
+from dsr.domain.errors import InvalidInput
+from dsr.domain.vocabulary import RequestKind, RequestStatus, Role
+from dsr.i18n import N_, gettext, message
+from dsr.models import Request as RequestRow
+from dsr.models import Staff
+from dsr.models.base import utcnow
+from dsr.rendering import long_date
+from dsr.schemas import RequestIn
+from dsr.security import ratelimit
+from dsr.services.intake import FACTS, PhoneIntake
+from dsr.services.requests import RequestService
+from dsr.services.staff import add_staff
+from dsr.services.staff_auth import SignIn, StaffAuth, reset_totp
+from dsr.text import CHANGE_FIELDS, KIND_NAMES, STATUS_NAMES
+from dsr.web.auth import SESSION_COOKIE, current_actor, requires_enrolment, requires_role
+from dsr.web.pages import page, page_language
+from dsr.web.public import client_address
+
+FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Reference = Annotated[str, PathParameter(pattern=r"^DSR-\d{4}-\d{6}$", max_length=16)]
+Username = Annotated[str, PathParameter(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
+
+FACT_LABELS = {
+    "customer_number": N_("Customer number"),
+    "last_invoice_date": N_("Date of the last invoice"),
+    "last_invoice_amount": N_("Amount of the last invoice"),
+    "phone_pin": N_("Phone PIN"),
+}
+LANDING = {
+    Role.AGENT.value: "/console",
+    Role.DPO.value: "/console",
+    Role.ADMIN.value: "/admin/staff",
+}
+
+
+def _session_cookie(request: Request[Any, Any, Any], token: str | None) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=token or "",
+        max_age=None if token else 0,
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.settings.base_url.startswith("https://"),
+        path="/",
+    )
+
+
+def staff_page(
+    request: Request[Any, Any, Any], template: str, title: str, **context: Any
+) -> Template:
+    return page(request, template, title, actor=current_actor(request), **context)
+
+
+class SignInController(Controller):
+    include_in_schema = False
+
+    @get("/login")
+    async def form(self, request: Request[Any, Any, Any]) -> Template:
+        return staff_page(request, "login.html", N_("Staff sign-in"), error=None, username="")
+
+    @post("/login")
+    async def sign_in(
+        self,
+        request: Request[Any, Any, Any],
+        data: FormBody,
+        session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        request.app.state.limiter.check(ratelimit.SIGN_IN_PER_IP, client_address(request))
+        auth = StaffAuth(session, request.app.state.vault.cipher)
+        username = str(data.get("username", ""))[:64]
+        result = await auth.sign_in(
+            username, str(data.get("password", "")), str(data.get("code", ""))
+        )
+        if result.outcome in (SignIn.OK, SignIn.SET_UP) and result.token:
+            target = (
+                "/login/setup"
+                if result.outcome is SignIn.SET_UP
+                else LANDING.get(result.role or "", "/console")
+            )
+            return Redirect(
+                target,
+                status_code=HTTP_303_SEE_OTHER,
+                cookies=[_session_cookie(request, result.token)],
+            )
+        language = page_language(request)
+        text = (
+            N_("Too many failed attempts: the account is locked for 15 minutes.")
+            if result.outcome is SignIn.LOCKED
+            else N_("Username, password or code is not correct.")
+        )
+        template = staff_page(
+            request,
+            "login.html",
+            N_("Staff sign-in"),
+            error=gettext(language, text),
+            username=username,
+        )
+        template.status_code = HTTP_400_BAD_REQUEST
+        return template
+
+    @get("/login/setup", guards=[requires_enrolment])
+    async def setup_form(
+        self, request: Request[Any, Any, Any], session: NamedDependency[AsyncSession]
+    ) -> Template:
+        return await self._setup(request, session, {})
+
+    @post("/login/setup", guards=[requires_enrolment])
+    async def setup(
+        self,
+        request: Request[Any, Any, Any],
+        data: FormBody,
+        session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect:
+        auth = StaffAuth(session, request.app.state.vault.cipher)
+        actor = current_actor(request)
+        try:
+            token = await auth.enrol(
+                actor,
+                request.cookies.get(SESSION_COOKIE, ""),
+                str(data.get("password", "")),
+                str(data.get("repeat", "")),
+                str(data.get("code", "")),
+            )
+        except InvalidInput as exc:
+            template = await self._setup(request, session, exc.fields)
+            template.status_code = HTTP_400_BAD_REQUEST
+            return template
+        target = LANDING.get(actor.role or "", "/console")
+        return Redirect(
+            target, status_code=HTTP_303_SEE_OTHER, cookies=[_session_cookie(request, token)]
+        )
+
+    @post("/logout")
+    async def sign_out(
+        self, request: Request[Any, Any, Any], session: NamedDependency[AsyncSession]
+    ) -> Redirect:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            await StaffAuth(session, request.app.state.vault.cipher).sign_out(token)
+        return Redirect(
+            "/login", status_code=HTTP_303_SEE_OTHER, cookies=[_session_cookie(request, None)]
+        )
+
+    async def _setup(
+        self, request: Request[Any, Any, Any], session: AsyncSession, errors: dict[str, str]
+    ) -> Template:
+        auth = StaffAuth(session, request.app.state.vault.cipher)
+        staff = await session.get_one(Staff, current_actor(request).staff_id)
+        language = page_language(request)
+        return staff_page(
+            request,
+            "setup.html",
+            N_("Set up your account"),
+            qr=auth.provisioning_qr(staff),
+            secret=auth.secret_of(staff),
+            errors={name: message(code, language) for name, code in errors.items()},
+        )
+
+
+class ConsoleController(Controller):
+    path = "/console"
+    include_in_schema = False
+    guards = (requires_role(Role.AGENT, Role.DPO),)
+
+    @get("/")
+    async def requests(
+        self, request: Request[Any, Any, Any], session: NamedDependency[AsyncSession]
+    ) -> Template:
+        actor = current_actor(request)
+        language = page_language(request)
+        query = select(RequestRow).order_by(col(RequestRow.received_at).desc()).limit(200)
+        if actor.role == Role.AGENT.value:
+            query = query.where(RequestRow.created_by == actor.staff_id)
+        rows = (await session.exec(query)).all()
+        timezone = request.app.state.settings.timezone
+        today = receipt_date(utcnow(), timezone)
+
+        def row(r: RequestRow) -> dict[str, str]:
+            return {
+                "reference": r.reference,
+                "kind": gettext(language, KIND_NAMES[RequestKind(r.kind)]),
+                "status": gettext(language, STATUS_NAMES[RequestStatus(r.status)]),
+                "received_on": long_date(receipt_date(r.received_at, timezone), language),
+                "due_on": long_date(r.effective_due_on, language),
+            }
+
+        todays = [row(r) for r in rows if receipt_date(r.received_at, timezone) == today]
+        still_open = [
+            row(r)
+            for r in rows
+            if RequestStatus(r.status).is_open and receipt_date(r.received_at, timezone) != today
+        ]
+        return staff_page(
+            request,
+            "console_list.html",
+            N_("Requests"),
+            sections=[
+                (gettext(language, N_("Today")), todays),
+                (gettext(language, N_("Open")), still_open),
+            ],
+        )
+
+    @get("/new")
+    async def new(self, request: Request[Any, Any, Any]) -> Template:
+        return self._intake(request, {"kind": "", "answer_channel": "email"}, {})
+
+    @post("/new")
+    async def record(
+        self,
+        request: Request[Any, Any, Any],
+        data: FormBody,
+        phone_intake: NamedDependency[PhoneIntake],
+    ) -> Template | Redirect:
+        form = {k: str(v)[:600] for k, v in data.items()}
+        actor = current_actor(request)
+        try:
+            body = {
+                "kind": form.get("kind", ""),
+                "channel": "phone",
+                "language": page_language(request).value,
+                "subject": {
+                    "name": form.get("name", ""),
+                    "customer_number": form.get("customer_number") or None,
+                },
+                "changes": (
+                    [
+                        {
+                            "field": form.get("change_field") or "other",
+                            "value": form.get("change_value", ""),
+                        }
+                    ]
+                    if form.get("kind") == "rectification" and form.get("change_value")
+                    else []
+                ),
+            }
+            data_in = RequestIn.model_validate(body)
+            outcome = await phone_intake.record(
+                data_in, actor, {name: form.get(name, "") for name in FACTS}
+            )
+        except ValidationError as exc:
+            fields = {
+                ".".join(str(p) for p in e["loc"]).replace("subject.", ""): "invalid_value"
+                for e in exc.errors()
+            }
+            return self._intake(request, form, fields)
+        except InvalidInput as exc:
+            fields = {
+                k.replace("subject.", "").replace("changes", "change_value"): v
+                for k, v in exc.fields.items()
+            }
+            return self._intake(request, form, fields)
+        checked = ",".join(f"{k}:{int(v)}" for k, v in outcome.matched.items())
+        return Redirect(
+            f"/console/requests/{outcome.request.reference}?checked={checked}",
+            status_code=HTTP_303_SEE_OTHER,
+        )
+
+    @get("/requests/{reference:str}")
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        reference: Reference,
+        request_service: NamedDependency[RequestService],
+    ) -> Template:
+        actor = current_actor(request)
+        found = await request_service.visible(reference, actor)
+        detail = await request_service.detail(reference, actor)
+        language = page_language(request)
+        checked = _parse_checked(request.query_params.get("checked", ""))
+        notice = {
+            "code": N_("A code is on its way to the e-mail address on file."),
+            "letter": N_("A letter with a code will be sent to the postal address on file."),
+            "none": N_("There is no e-mail address on file: offer the letter."),
+        }.get(request.query_params.get("n", ""))
+        return staff_page(
+            request,
+            "console_request.html",
+            N_("Request"),
+            detail=detail,
+            status_text=gettext(language, STATUS_NAMES[RequestStatus(found.status)]),
+            kind_text=gettext(language, KIND_NAMES[RequestKind(found.kind)]),
+            received_on=long_date(detail.received_on, language),
+            due_on=long_date(found.effective_due_on, language),
+            checked=checked,
+            fact_labels={k: gettext(language, v) for k, v in FACT_LABELS.items()},
+            facts=[(k, gettext(language, v)) for k, v in FACT_LABELS.items()],
+            can_verify=found.status
+            in (RequestStatus.RECEIVED.value, RequestStatus.AWAITING_VERIFICATION.value),
+            notice=gettext(language, notice) if notice else None,
+        )
+
+    @post("/requests/{reference:str}/check")
+    async def check(
+        self,
+        request: Request[Any, Any, Any],
+        reference: Reference,
+        data: FormBody,
+        request_service: NamedDependency[RequestService],
+        phone_intake: NamedDependency[PhoneIntake],
+    ) -> Redirect:
+        actor = current_actor(request)
+        found = await request_service.visible(reference, actor)
+        outcome = await phone_intake.check(
+            found, actor, {name: str(data.get(name, ""))[:64] for name in FACTS}
+        )
+        checked = ",".join(f"{k}:{int(v)}" for k, v in outcome.matched.items())
+        return Redirect(
+            f"/console/requests/{reference}?checked={checked}", status_code=HTTP_303_SEE_OTHER
+        )
+
+    @post("/requests/{reference:str}/code")
+    async def code(
+        self,
+        request: Request[Any, Any, Any],
+        reference: Reference,
+        request_service: NamedDependency[RequestService],
+        phone_intake: NamedDependency[PhoneIntake],
+    ) -> Redirect:
+        actor = current_actor(request)
+        found = await request_service.visible(reference, actor)
+        sent = await phone_intake.code_to_email_on_file(found, actor)
+        return Redirect(
+            f"/console/requests/{reference}?n={'code' if sent else 'none'}",
+            status_code=HTTP_303_SEE_OTHER,
+        )
+
+    @post("/requests/{reference:str}/letter")
+    async def letter(
+        self,
+        request: Request[Any, Any, Any],
+        reference: Reference,
+        request_service: NamedDependency[RequestService],
+        phone_intake: NamedDependency[PhoneIntake],
+    ) -> Redirect:
+        actor = current_actor(request)
+        found = await request_service.visible(reference, actor)
+        await phone_intake.letter_to_address_on_file(found, actor)
+        return Redirect(f"/console/requests/{reference}?n=letter", status_code=HTTP_303_SEE_OTHER)
+
+    def _intake(
+        self, request: Request[Any, Any, Any], form: dict[str, str], errors: dict[str, str]
+    ) -> Template:
+        language = page_language(request)
+        settings = request.app.state.settings
+        now = utcnow()
+        template = staff_page(
+            request,
+            "console_new.html",
+            N_("Phone request"),
+            form={
+                k: form.get(k, "")
+                for k in (
+                    "kind",
+                    "name",
+                    "date_of_birth",
+                    "answer_channel",
+                    "change_field",
+                    "change_value",
+                )
+            },
+            errors={name: message(code, language) for name, code in errors.items()},
+            labels={
+                "kind": gettext(language, N_("Kind of request")),
+                "name": gettext(language, N_("Caller's name")),
+                "change_value": gettext(language, N_("New value")),
+            },
+            kinds=[(k.value, gettext(language, KIND_NAMES[k])) for k in RequestKind],
+            change_fields=[(k, gettext(language, v)) for k, v in CHANGE_FIELDS.items()],
+            facts=[(k, gettext(language, v)) for k, v in FACT_LABELS.items()],
+            received_on=long_date(receipt_date(now, settings.timezone), language),
+            due_on=long_date(
+                response_deadline(now, settings.region, timezone=settings.timezone), language
+            ),
+        )
+        if errors:
+            template.status_code = HTTP_400_BAD_REQUEST
+        return template
+
+
+class AdminController(Controller):
+    path = "/admin"
+    include_in_schema = False
+    guards = (requires_role(Role.ADMIN),)
+
+    @get("/staff")
+    async def staff(
+        self, request: Request[Any, Any, Any], session: NamedDependency[AsyncSession]
+    ) -> Template:
+        return await self._staff(request, session, None, {})
+
+    @post("/staff")
+    async def add(
+        self,
+        request: Request[Any, Any, Any],
+        data: FormBody,
+        session: NamedDependency[AsyncSession],
+    ) -> Template:
+        role = str(data.get("role", ""))
+        try:
+            if role not in {r.value for r in Role}:
+                raise InvalidInput({"role": "invalid_value"})
+            created = await add_staff(
+                session,
+                request.app.state.vault.cipher,
+                str(data.get("username", "")),
+                Role(role),
+                current_actor(request),
+            )
+        except InvalidInput as exc:
+            return await self._staff(request, session, None, exc.fields)
+        return await self._staff(
+            request,
+            session,
+            {"username": created.username, "password": created.one_time_password},
+            {},
+        )
+
+    @post("/staff/{username:str}/deactivate")
+    async def deactivate(
+        self,
+        request: Request[Any, Any, Any],
+        username: Username,
+        session: NamedDependency[AsyncSession],
+    ) -> Redirect:
+        from dsr.services.staff import deactivate_staff
+
+        await deactivate_staff(session, username, current_actor(request))
+        return Redirect("/admin/staff", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/staff/{username:str}/reset")
+    async def reset(
+        self,
+        request: Request[Any, Any, Any],
+        username: Username,
+        session: NamedDependency[AsyncSession],
+    ) -> Template:
+        person = (await session.exec(select(Staff).where(Staff.username == username))).first()
+        if person is None:
+            return await self._staff(request, session, None, {"username": "invalid_username"})
+        password = await reset_totp(
+            session, request.app.state.vault.cipher, person.id, current_actor(request)
+        )
+        return await self._staff(request, session, {"username": username, "password": password}, {})
+
+    @get("/config")
+    async def config(self, request: Request[Any, Any, Any]) -> Template:
+        problems: list[str] = []
+        for connector in request.app.state.connectors.values():
+            problems += await connector.check()
+        return staff_page(
+            request,
+            "admin_config.html",
+            N_("Configuration"),
+            problems=problems,
+            stores=len(request.app.state.config.stores),
+        )
+
+    async def _staff(
+        self,
+        request: Request[Any, Any, Any],
+        session: AsyncSession,
+        shown: dict[str, str] | None,
+        errors: dict[str, str],
+    ) -> Template:
+        language = page_language(request)
+        people = (await session.exec(select(Staff).order_by(col(Staff.username)))).all()
+        template = staff_page(
+            request,
+            "admin_staff.html",
+            N_("Staff"),
+            staff=people,
+            shown=shown,
+            errors={k: message(v, language) for k, v in errors.items()},
+        )
+        if errors:
+            template.status_code = HTTP_400_BAD_REQUEST
+        return template
+
+
+def _parse_checked(value: str) -> dict[str, bool]:
+    result: dict[str, bool] = {}
+    for part in value.split(",")[:4]:
+        name, _, flag = part.partition(":")
+        if name in FACTS and flag in {"0", "1"}:
+            result[name] = flag == "1"
+    return result
