@@ -48,6 +48,16 @@ def chromium_path() -> str:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """`dsr serve` in demo mode with its dev mail catcher, on free ports."""
+    yield from _serve(tmp_path, demo=False)
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """`dsr demo load` then `dsr serve`, as `make run` does; yields (url, demo load output)."""
+    yield from _serve(tmp_path, demo=True)
+
+
+def _serve(tmp_path: Path, demo: bool) -> Iterator[Any]:
     port, smtp_port = free_port(), free_port()
     database = f"sqlite+aiosqlite:///{tmp_path / 'dsr.db'}"
     base_url = f"http://127.0.0.1:{port}"
@@ -62,7 +72,27 @@ def server(tmp_path: Path) -> Iterator[str]:
         "DSR_HMAC_KEY": "browser-test-hmac-key-0123",
         "DSR_SECRET_KEY": "browser-test-secret-key-0123",
     }
+    env["DSR_CONFIG"] = str(tmp_path / "dsr.yaml")
     subprocess.run([sys.executable, "-m", "dsr.cli", "db", "upgrade"], env=env, check=True)
+    loaded = ""
+    if demo:
+        loaded = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dsr.cli",
+                "demo",
+                "load",
+                "--customers",
+                "20",
+                "--redis-url",
+                "redis://127.0.0.1:1/0",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "dsr.cli", "serve", "--port", str(port)],
@@ -81,7 +111,7 @@ def server(tmp_path: Path) -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError((tmp_path / "server.log").read_text()) from None
                 time.sleep(0.2)
-        yield base_url
+        yield (base_url, loaded) if demo else base_url
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -76,10 +76,11 @@ _JSON_PREFIXES = ("/api/", "/health", "/metrics", "/schema", "/demo/")
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
-    """API paths, and clients that do not ask for HTML, get problem details."""
+    """API paths, and clients that ask for JSON rather than HTML, get problem details."""
     if request.url.path.startswith(_JSON_PREFIXES):
         return True
-    return "text/html" not in request.headers.get("accept", "")
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
 
 
 def problem(

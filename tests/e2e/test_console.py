@@ -1,0 +1,381 @@
+"""The staff console over HTTP: sign-in with password and TOTP, sessions, roles, phone intake."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+import yaml
+from litestar.testing import AsyncTestClient
+from sqlalchemy import update
+from sqlmodel import select
+
+from dsr import demo
+from dsr.app import create_app
+from dsr.db import Database
+from dsr.domain.vocabulary import Role
+from dsr.models import Event, Outbox, Request, Staff, StaffSession
+from dsr.models.base import utcnow
+from dsr.security.fields import FieldCipher
+from dsr.security.passwords import hash_password
+from dsr.services.staff import add_staff
+from dsr.settings import Settings
+from dsr.workflows.engine import SYSTEM
+from tests.e2e.web import csrf_of
+from tests.stores import TODAY
+
+Client = AsyncTestClient  # type: ignore[type-arg]
+PASSWORD = "a-long-staff-password"
+
+
+@pytest.fixture
+async def console(settings: Settings, tmp_path: Path) -> Any:
+    shop = f"sqlite:///{tmp_path / 'shop.db'}"
+    await demo.load_shop(shop, 3, TODAY, progress=False)
+    raw = demo.demo_config(shop, tmp_path, None, "http://testserver.local")
+    raw["stores"] = [s for s in raw["stores"] if s["type"] == "sql"]
+    (tmp_path / "dsr.yaml").write_text(yaml.safe_dump(raw))
+    app_settings = settings.model_copy(update={"config": tmp_path / "dsr.yaml"})
+    async with AsyncTestClient(
+        app=create_app(app_settings), base_url="http://testserver.local"
+    ) as client:
+        yield client, settings
+
+
+async def _staff(
+    settings: Settings, name: str, role: Role, enrolled: bool = True
+) -> tuple[str, str]:
+    """A staff account; returns (password, TOTP secret)."""
+    database = Database.from_url(settings.database_url)
+    cipher = FieldCipher.from_config(settings.encryption_keys)
+    try:
+        async with database.session_scope() as session:
+            created = await add_staff(session, cipher, name, role, SYSTEM)
+            secret = created.totp_uri.split("secret=")[1].split("&")[0]
+            if not enrolled:
+                return created.one_time_password, secret
+            await session.exec(
+                update(Staff)
+                .where(Staff.username == name)  # type: ignore[arg-type]
+                .values(password_hash=hash_password(PASSWORD), must_change_password=False)
+            )
+            return PASSWORD, secret
+    finally:
+        await database.dispose()
+
+
+async def _sign_in(client: Client, name: str, password: str, code: str) -> Any:
+    page = await client.get("/login")
+    return await client.post(
+        "/login",
+        data={
+            "_csrf_token": csrf_of(page.text),
+            "username": name,
+            "password": password,
+            "code": code,
+        },
+        follow_redirects=False,
+    )
+
+
+async def _db(settings: Settings) -> Database:
+    return Database.from_url(settings.database_url)
+
+
+async def test_first_sign_in_forces_a_new_password_and_totp_enrolment(console: Any) -> None:
+    client, settings = console
+    one_time, secret = await _staff(settings, "anna", Role.AGENT, enrolled=False)
+    first = await _sign_in(client, "anna", one_time, "")
+    assert (first.status_code, first.headers["location"]) == (303, "/login/setup")
+    enrol_cookie = client.cookies.get("dsr_staff")
+    assert (await client.get("/console", follow_redirects=False)).headers["location"] == "/login"
+
+    setup = await client.get("/login/setup")
+    assert "<svg" in setup.text and secret in setup.text  # the QR code, rendered in the page
+    short = await client.post(
+        "/login/setup",
+        data={
+            "_csrf_token": csrf_of(setup.text),
+            "password": "short",
+            "repeat": "short",
+            "code": pyotp.TOTP(secret).now(),
+        },
+    )
+    assert short.status_code == 400 and "Bitte mindestens 12 Zeichen." in short.text
+    done = await client.post(
+        "/login/setup",
+        data={
+            "_csrf_token": csrf_of(setup.text),
+            "password": PASSWORD,
+            "repeat": PASSWORD,
+            "code": pyotp.TOTP(secret).now(),
+        },
+        follow_redirects=False,
+    )
+    assert (done.status_code, done.headers["location"]) == (303, "/console")
+    assert client.cookies.get("dsr_staff") != enrol_cookie  # a new session id after set-up
+    assert (await client.get("/console")).status_code == 200
+
+
+async def test_password_and_totp_both_always_and_a_code_counts_once(console: Any) -> None:
+    client, settings = console
+    password, secret = await _staff(settings, "dana", Role.DPO)
+    assert (await _sign_in(client, "dana", password, "")).status_code == 400
+    assert (
+        await _sign_in(client, "dana", "wrong-password-123", pyotp.TOTP(secret).now())
+    ).status_code == 400
+    code = pyotp.TOTP(secret).now()
+    ok = await _sign_in(client, "dana", password, code)
+    assert (ok.status_code, ok.headers["location"]) == (303, "/console")
+    await client.post("/logout", data={"_csrf_token": csrf_of((await client.get("/console")).text)})
+    replay = await _sign_in(client, "dana", password, code)
+    assert (
+        replay.status_code == 400
+        and "Benutzername, Passwort oder Code stimmt nicht." in replay.text
+    )
+
+
+async def test_five_failures_lock_the_account_for_a_while(console: Any) -> None:
+    client, settings = console
+    password, secret = await _staff(settings, "dana", Role.DPO)
+    for _ in range(5):
+        assert (await _sign_in(client, "dana", "not-the-password", "000000")).status_code == 400
+    locked = await _sign_in(client, "dana", password, pyotp.TOTP(secret).now())
+    assert locked.status_code == 400 and "gesperrt" in locked.text
+    database = await _db(settings)
+    try:
+        async with database.session_scope() as session:
+            staff = (await session.exec(select(Staff).where(Staff.username == "dana"))).one()
+            assert staff.locked_until is not None and staff.locked_until > utcnow() + timedelta(
+                minutes=14
+            )
+            events = (
+                await session.exec(select(Event).where(Event.action == "staff.sign_in_failed"))
+            ).all()
+    finally:
+        await database.dispose()
+    assert len(events) == 5 and events[-1].payload["locked"] is True
+
+
+async def test_no_session_fixation_and_sessions_expire_when_idle(console: Any) -> None:
+    client, settings = console
+    password, secret = await _staff(settings, "dana", Role.DPO)
+    client.cookies.set(
+        "dsr_staff", "attacker-chosen-session-id-0123456789", domain="testserver.local"
+    )
+    assert (await client.get("/console", follow_redirects=False)).status_code == 303
+    await _sign_in(client, "dana", password, pyotp.TOTP(secret).now())
+    assert client.cookies.get("dsr_staff") != "attacker-chosen-session-id-0123456789"
+    assert (await client.get("/console")).status_code == 200
+    database = await _db(settings)
+    try:
+        async with database.session_scope() as session:
+            await session.exec(
+                update(StaffSession).values(last_seen_at=utcnow() - timedelta(minutes=31))
+            )
+    finally:
+        await database.dispose()
+    expired = await client.get("/console", follow_redirects=False)
+    assert (expired.status_code, expired.headers["location"]) == (303, "/login")
+
+
+async def test_forms_without_the_csrf_token_are_refused(console: Any) -> None:
+    client, settings = console
+    password, secret = await _staff(settings, "dana", Role.DPO)
+    await client.get("/login")
+    refused = await client.post(
+        "/login", data={"username": "dana", "password": password, "code": pyotp.TOTP(secret).now()}
+    )
+    assert refused.status_code == 403
+
+
+def test_session_cookie_flags() -> None:
+    from dsr.web.console import _session_cookie
+
+    class App:
+        class state:
+            class settings:
+                base_url = "https://dsr.example.org"
+
+    class Fake:
+        app = App
+
+    cookie = _session_cookie(Fake, "token")  # type: ignore[arg-type]
+    assert (cookie.httponly, cookie.secure, cookie.samesite) == (True, True, "strict")
+
+
+ROUTES = [
+    ("GET", "/console", {"agent", "dpo"}),
+    ("GET", "/console/new", {"agent", "dpo"}),
+    ("GET", "/admin/staff", {"admin"}),
+    ("GET", "/admin/config", {"admin"}),
+    ("GET", "/api/v1/requests", {"agent", "dpo", "admin"}),
+    ("POST", "/api/v1/requests/DSR-2026-000001/actions/approve", {"dpo"}),
+    ("GET", "/api/v1/requests/DSR-2026-000001/package", {"dpo"}),
+    ("GET", "/login", {"anonymous", "agent", "dpo", "admin"}),
+    ("GET", "/", {"anonymous", "agent", "dpo", "admin"}),
+    ("GET", "/health", {"anonymous", "agent", "dpo", "admin"}),
+]
+
+
+async def test_access_matrix(console: Any) -> None:
+    """Every role against every kind of route: allowed means not 401/403/redirect-to-login."""
+    client, settings = console
+    headers: dict[str, dict[str, str]] = {"anonymous": {}}
+    from tests.helpers import staff_token
+
+    for name, role in (("anna", Role.AGENT), ("dana", Role.DPO), ("adam", Role.ADMIN)):
+        headers[role.value] = await staff_token(settings, name, role)
+    seen: dict[tuple[str, str], set[str]] = {}
+    for method, path, allowed in ROUTES:
+        for role, auth in headers.items():
+            response = await client.request(
+                method,
+                path,
+                headers={
+                    **auth,
+                    "accept": "text/html" if not path.startswith("/api") else "application/json",
+                },
+                json={} if method == "POST" else None,
+                follow_redirects=False,
+            )
+            denied = (
+                response.status_code in (401, 403) or response.headers.get("location") == "/login"
+            )
+            if not denied:
+                seen.setdefault((method, path), set()).add(role)
+        assert seen.get((method, path), set()) == allowed, (method, path)
+
+
+async def _agent_session(client: Client, settings: Settings, name: str) -> None:
+    password, secret = await _staff(settings, name, Role.AGENT)
+    assert (await _sign_in(client, name, password, pyotp.TOTP(secret).now())).status_code == 303
+
+
+async def _intake(client: Client, **facts: str) -> Any:
+    page = await client.get("/console/new")
+    data = {
+        "_csrf_token": csrf_of(page.text),
+        "kind": "erasure",
+        "name": "Sören Noack-Täsche",
+        "answer_channel": "email",
+        "change_field": "name",
+        "change_value": "",
+        "date_of_birth": "",
+        **facts,
+    }
+    return await client.post("/console/new", data=data, follow_redirects=True)
+
+
+async def test_two_matched_facts_verify_the_caller_without_showing_stored_values(
+    console: Any,
+) -> None:
+    client, settings = console
+    await _agent_session(client, settings, "anna")
+    database = await _db(settings)
+    page = await _intake(
+        client,
+        customer_number="k-100 001",
+        phone_pin="9999",
+        last_invoice_date="",
+        last_invoice_amount="",
+    )
+    assert "Kundennummer: <strong>stimmt</strong>" in page.text
+    assert (
+        "Telefon-PIN: <strong>stimmt nicht</strong>" in page.text
+        or "Telefon-PIN: <strong>stimmt</strong>" in page.text
+    )
+    reference = re.search(r"DSR-\d{4}-\d{6}", page.text).group(0)  # type: ignore[union-attr]
+    try:
+        async with database.session_scope() as session:
+            request = (
+                await session.exec(select(Request).where(Request.reference == reference))
+            ).one()
+    finally:
+        await database.dispose()
+    assert request.channel == "phone" and request.created_by is not None
+    assert "K100001" not in page.text.replace("k-100 001", "")  # nothing from the record is echoed
+
+
+async def test_name_and_birth_date_alone_never_verify(console: Any) -> None:
+    client, settings = console
+    await _agent_session(client, settings, "anna")
+    page = await _intake(client, date_of_birth="1951-04-03")
+    assert "Über einen hinterlegten Weg prüfen" in page.text  # not verified: offer channels on file
+    assert "Eingegangen" in page.text
+
+
+async def test_matched_invoice_facts_reach_level_kba_and_a_code_goes_to_the_address_on_file(
+    console: Any,
+) -> None:
+    client, settings = console
+    await _agent_session(client, settings, "anna")
+    shop = sqlite_value(
+        settings,
+        "select total, issued_on from invoices where customer_id = 2"
+        " order by issued_on desc limit 1",
+    )
+    amount, issued = shop
+    page = await _intake(
+        client,
+        customer_number="K100002",
+        last_invoice_amount=str(amount).replace(".", ","),
+        last_invoice_date=issued,
+    )
+    assert "Datum der letzten Rechnung: <strong>stimmt</strong>" in page.text
+    assert "Bestätigt" in page.text  # verified: status moved on
+    database = await _db(settings)
+    try:
+        async with database.session_scope() as session:
+            request = (await session.exec(select(Request).where(Request.channel == "phone"))).one()
+            events = (
+                await session.exec(select(Event).where(Event.action == "verification.kba_checked"))
+            ).all()
+    finally:
+        await database.dispose()
+    assert request.verification_level == "kba"
+    assert events[0].payload["facts"] == {
+        "customer_number": True,
+        "last_invoice_date": True,
+        "last_invoice_amount": True,
+    }
+
+    other = await _intake(client, customer_number="K100003")
+    assert "Über einen hinterlegten Weg prüfen" in other.text
+    reference = re.search(r"DSR-\d{4}-\d{6}", other.text).group(0)  # type: ignore[union-attr]
+    form = await client.get(f"/console/requests/{reference}")
+    sent = await client.post(
+        f"/console/requests/{reference}/code", data={"_csrf_token": csrf_of(form.text)}
+    )
+    assert "Ein Code ist an die hinterlegte E-Mail-Adresse unterwegs." in sent.text
+    assert "example.org" not in sent.text.replace("dsb@example.org", "")
+    database = await _db(settings)
+    try:
+        async with database.session_scope() as session:
+            assert len((await session.exec(select(Outbox))).all()) == 1
+    finally:
+        await database.dispose()
+
+
+async def test_an_agent_cannot_open_another_agents_request(console: Any) -> None:
+    client, settings = console
+    await _agent_session(client, settings, "anna")
+    page = await _intake(client, customer_number="K100001")
+    reference = re.search(r"DSR-\d{4}-\d{6}", page.text).group(0)  # type: ignore[union-attr]
+    await client.post("/logout", data={"_csrf_token": csrf_of(page.text)})
+    await _agent_session(client, settings, "bert")
+    assert (
+        await client.get(f"/console/requests/{reference}", headers={"accept": "text/html"})
+    ).status_code == 404
+    assert reference not in (await client.get("/console")).text
+
+
+def sqlite_value(settings: Settings, query: str) -> tuple[Any, ...]:
+    import sqlite3
+
+    shop = Path(str(settings.var_dir).replace("/var", "")) / "shop.db"
+    return tuple(sqlite3.connect(shop).execute(query).fetchone())
