@@ -379,3 +379,31 @@ def sqlite_value(settings: Settings, query: str) -> tuple[Any, ...]:
 
     shop = Path(str(settings.var_dir).replace("/var", "")) / "shop.db"
     return tuple(sqlite3.connect(shop).execute(query).fetchone())
+
+
+async def test_a_phone_change_of_e_mail_is_confirmed_through_the_address_on_file(console: Any) -> None:
+    client, settings = console
+    await _agent_session(client, settings, "anna")
+    pin = sqlite_value(settings, "select phone_pin from customers where id = 1")[0]
+    page = await client.get("/console/new")
+    data = {
+        "_csrf_token": csrf_of(page.text),
+        "kind": "rectification",
+        "change_field": "email",
+        "change_value": "new.address@example.net",
+        "name": "Sören Noack-Täsche",
+        "answer_channel": "email",
+        "customer_number": "K100001",
+        "phone_pin": pin,
+    }
+    result = await client.post("/console/new", data=data)
+    assert "über die hinterlegte E-Mail-Adresse bestätigt" in result.text
+    database = await _db(settings)
+    try:
+        async with database.session_scope() as session:
+            request = (await session.exec(select(Request))).one()
+            mails = (await session.exec(select(Outbox))).all()
+    finally:
+        await database.dispose()
+    assert request.status == "awaiting_verification"  # not verified by the phone check alone
+    assert len(mails) == 1  # the code went to the old address, not the new one

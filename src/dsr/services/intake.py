@@ -42,10 +42,14 @@ REQUIRED_MATCHES = 2
 MAX_CHECKS = 3  # per request
 
 
+CONTACT_FIELDS = frozenset({"email", "phone", "postal_address"})
+
+
 @dataclass(frozen=True, slots=True)
 class KbaOutcome:
     request: Request
     matched: dict[str, bool]  # only the facts the caller gave
+    old_channel: str | None = None  # "email" or "letter": a contact change is confirmed there
 
     @property
     def verified(self) -> bool:
@@ -105,6 +109,13 @@ class PhoneIntake:
             number = given.get("customer_number")
             if number:
                 await self._set_customer_number(request, normalize_customer_number(number))
+            if self._changes_contact(request):
+                # A new e-mail, phone or address is an account-takeover route: the change is
+                # confirmed through the channel on file before anything is changed.
+                if await self.code_to_email_on_file(request, actor):
+                    return KbaOutcome(request, matched, old_channel="email")
+                await self.letter_to_address_on_file(request, actor)
+                return KbaOutcome(request, matched, old_channel="letter")
             await engine.apply(
                 self.session,
                 request,
@@ -114,6 +125,10 @@ class PhoneIntake:
                 payload={"method": "kba"},
             )
         return KbaOutcome(request, matched)
+
+    def _changes_contact(self, request: Request) -> bool:
+        changes = self.vault.cipher.decrypt_json("request.changes", request.changes_enc) or []
+        return any(change.get("field") in CONTACT_FIELDS for change in changes)
 
     async def code_to_email_on_file(self, request: Request, actor: Actor) -> bool:
         """Send a code to the e-mail address the system of record holds (never shown to the

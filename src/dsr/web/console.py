@@ -44,6 +44,15 @@ FACT_LABELS = {
     "last_invoice_amount": N_("Amount of the last invoice"),
     "phone_pin": N_("Phone PIN"),
 }
+NOTICES = {
+    "code": N_("A code is on its way to the e-mail address on file."),
+    "letter": N_("A letter with a code will be sent to the postal address on file."),
+    "none": N_("There is no e-mail address on file: offer the letter."),
+    "email": N_(
+        "The caller is identified. A change of contact details is confirmed through the "
+        "e-mail address on file first: a code is on its way there."
+    ),
+}
 LANDING = {
     Role.AGENT.value: "/console",
     Role.DPO.value: "/console",
@@ -268,8 +277,9 @@ class ConsoleController(Controller):
             }
             return self._intake(request, form, fields)
         checked = ",".join(f"{k}:{int(v)}" for k, v in outcome.matched.items())
+        notice = f"&n={outcome.old_channel}" if outcome.old_channel else ""
         return Redirect(
-            f"/console/requests/{outcome.request.reference}?checked={checked}",
+            f"/console/requests/{outcome.request.reference}?checked={checked}{notice}",
             status_code=HTTP_303_SEE_OTHER,
         )
 
@@ -285,11 +295,7 @@ class ConsoleController(Controller):
         detail = await request_service.detail(reference, actor)
         language = page_language(request)
         checked = _parse_checked(request.query_params.get("checked", ""))
-        notice = {
-            "code": N_("A code is on its way to the e-mail address on file."),
-            "letter": N_("A letter with a code will be sent to the postal address on file."),
-            "none": N_("There is no e-mail address on file: offer the letter."),
-        }.get(request.query_params.get("n", ""))
+        notice = NOTICES.get(request.query_params.get("n", ""))
         return staff_page(
             request,
             "console_request.html",
@@ -322,8 +328,10 @@ class ConsoleController(Controller):
             found, actor, {name: str(data.get(name, ""))[:64] for name in FACTS}
         )
         checked = ",".join(f"{k}:{int(v)}" for k, v in outcome.matched.items())
+        notice = f"&n={outcome.old_channel}" if outcome.old_channel else ""
         return Redirect(
-            f"/console/requests/{reference}?checked={checked}", status_code=HTTP_303_SEE_OTHER
+            f"/console/requests/{reference}?checked={checked}{notice}",
+            status_code=HTTP_303_SEE_OTHER,
         )
 
     @post("/requests/{reference:str}/code")
