@@ -17,10 +17,10 @@ from dsr.domain.errors import InvalidInput, InvalidTransition, NotFound
 from dsr.domain.identity import clean_text
 from dsr.domain.vocabulary import Language, RejectionGround, RequestStatus
 from dsr.i18n import N_
-from dsr.models import Artifact, Download, Request, Subject, Task
+from dsr.models import Artifact, Download, Request, Task
 from dsr.models.base import utcnow
-from dsr.notify.outbox import enqueue
-from dsr.rendering import long_date, render_mail
+from dsr.notify.requester import RequesterMail
+from dsr.rendering import long_date
 from dsr.security.audit import append_event
 from dsr.security.passwords import token_digest
 from dsr.security.vault import Vault
@@ -107,29 +107,16 @@ class RequestActions:
             update(Artifact).where(col(Artifact.id) == package.id).values(expires_at=expires)
         )
         self.session.add(download)
-        subject = await self.session.get_one(Subject, request.subject_id)
-        address = self.vault.open_subject(subject).email
-        if address:
-            language = Language(request.language)
-            mail = render_mail(
-                self.mail,
-                "download",
-                language,
-                N_("Your data for request %(reference)s"),
-                reference=request.reference,
-                download_url=f"{self.base_url}/download/{token}",
-                code=code,
-                expires_on=long_date(expires.date(), language),
-                controller=self.config.controller,
-            )
-            await enqueue(
-                self.session,
-                self.vault.cipher,
-                to=address,
-                mail=mail,
-                sender_address=self.sender_address,
-                request_id=request.id,
-            )
+        mailer = RequesterMail(self.mail, self.vault, self.config.controller, self.sender_address)
+        await mailer.send(
+            self.session,
+            request,
+            "download",
+            N_("Your data for request %(reference)s"),
+            download_url=f"{self.base_url}/download/{token}",
+            code=code,
+            expires_on=long_date(expires.date(), Language(request.language)),
+        )
         await append_event(
             self.session,
             actor="system",

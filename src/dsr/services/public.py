@@ -15,9 +15,9 @@ from dsr.domain.errors import InvalidInput
 from dsr.domain.identity import normalize_email
 from dsr.domain.vocabulary import Language, RequestKind, RequestStatus
 from dsr.i18n import N_, gettext
-from dsr.models import Request, Subject
-from dsr.notify.outbox import enqueue
-from dsr.rendering import long_date, render_mail
+from dsr.models import Request
+from dsr.notify.requester import RequesterMail
+from dsr.rendering import long_date
 from dsr.schemas import RequestIn
 from dsr.security import ratelimit
 from dsr.security.ratelimit import RateLimiter
@@ -158,27 +158,13 @@ class PublicDesk:
         return outcome.request
 
     async def _send_withdrawn(self, request: Request) -> None:
-        subject = await self.session.get_one(Subject, request.subject_id)
-        address = self.vault.open_subject(subject).email
-        if address is None:
-            return
-        language = Language(request.language)
-        mail = render_mail(
-            self.mail,
-            "withdrawn",
-            language,
-            N_("Your request %(reference)s has been withdrawn"),
-            reference=request.reference,
-            start_url=f"{self.base_url}/",
-            controller=self.controller,
-        )
-        await enqueue(
+        mailer = RequesterMail(self.mail, self.vault, self.controller, self.sender_address)
+        await mailer.send(
             self.session,
-            self.vault.cipher,
-            to=address,
-            mail=mail,
-            sender_address=self.sender_address,
-            request_id=request.id,
+            request,
+            "withdrawn",
+            N_("Your request %(reference)s has been withdrawn"),
+            start_url=f"{self.base_url}/",
         )
 
 

@@ -22,10 +22,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.config import Controller
 from dsr.domain.vocabulary import Language, RequestKind, RequestStatus, VerificationLevel
 from dsr.i18n import N_, gettext
-from dsr.models import Request, Subject, Verification
+from dsr.models import Request, Verification
 from dsr.models.base import utcnow
-from dsr.notify.outbox import enqueue
-from dsr.rendering import render_mail
+from dsr.notify.requester import RequesterMail
 from dsr.security.audit import append_event
 from dsr.security.passwords import token_digest
 from dsr.security.vault import Vault
@@ -181,31 +180,19 @@ class EmailVerification:
         )
         verification.code_hash = self._code_hash(verification, code)
         self.session.add(verification)
-        subject = await self.session.get_one(Subject, request.subject_id)
-        address = self.vault.open_subject(subject).email
-        if address is None:  # web requests always carry one; guard for other channels
-            raise ValueError("request has no e-mail address")
         language = Language(request.language)
-        mail = render_mail(
-            self.mail,
+        mailer = RequesterMail(self.mail, self.vault, self.controller, self.sender_address)
+        if not await mailer.send(
+            self.session,
+            request,
             "verification",
-            language,
             N_("Your confirmation code for request %(reference)s"),
-            reference=request.reference,
             kind_text=gettext(language, KIND_NAMES[RequestKind(request.kind)]),
             code=code,
             link_url=f"{self.base_url}/verify/{link_token}",
             status_url=f"{self.base_url}/status/{status_token}",
-            controller=self.controller,
-        )
-        await enqueue(
-            self.session,
-            self.vault.cipher,
-            to=address,
-            mail=mail,
-            sender_address=self.sender_address,
-            request_id=request.id,
-        )
+        ):
+            raise ValueError("request has no e-mail address")  # callers check first
         await append_event(
             self.session,
             actor=SUBJECT.label,

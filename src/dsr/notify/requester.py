@@ -1,0 +1,51 @@
+"""E-mail to the person who made a request, in their language, through the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.config import Controller
+from dsr.domain.vocabulary import Language
+from dsr.models import Request, Subject
+from dsr.notify.outbox import enqueue
+from dsr.rendering import render_mail
+from dsr.security.vault import Vault
+
+
+@dataclass(frozen=True, slots=True)
+class RequesterMail:
+    environment: Environment
+    vault: Vault
+    controller: Controller
+    sender_address: str
+
+    async def send(
+        self, session: AsyncSession, request: Request, template: str, subject: str, **context: Any
+    ) -> bool:
+        """Queue ``mail/<template>`` to the requester's address; False when there is none."""
+        record = await session.get_one(Subject, request.subject_id)
+        address = self.vault.open_subject(record).email
+        if address is None:
+            return False
+        mail = render_mail(
+            self.environment,
+            template,
+            Language(request.language),
+            subject,
+            reference=request.reference,
+            controller=self.controller,
+            **context,
+        )
+        await enqueue(
+            session,
+            self.vault.cipher,
+            to=address,
+            mail=mail,
+            sender_address=self.sender_address,
+            request_id=request.id,
+        )
+        return True
