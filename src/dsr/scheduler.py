@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import DsrConfig
 from dsr.connectors.base import Connector
@@ -15,10 +16,12 @@ from dsr.db import Database
 from dsr.models.base import utcnow
 from dsr.notify.outbox import deliver_due
 from dsr.notify.smtp import SmtpConfig
+from dsr.rendering import new_environment
 from dsr.security.vault import Vault
 from dsr.services.downloads import purge_expired
 from dsr.settings import Settings
 from dsr.workflows.runner import Runner
+from dsr.workflows.sweeps import Sweeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,13 +31,30 @@ class Jobs:
     smtp: SmtpConfig
     sender_address: str
     runner: Runner
+    base_url: str = ""
 
     async def deliver_mail(self) -> None:
         await deliver_due(self.database, self.vault.cipher, self.smtp, self.sender_address)
 
-    async def purge_downloads(self) -> None:
+    async def sweep(self) -> None:
+        """Expired downloads, unconfirmed requests, and the retention purge."""
+        now = utcnow()
         async with self.database.session_scope() as session:
-            await purge_expired(session, utcnow())
+            await purge_expired(session, now)
+        async with self.database.session_scope() as session:
+            await self._sweeps(session).expire_unverified(now)
+        async with self.database.session_scope() as session:
+            await self._sweeps(session).purge_closed(now)
+
+    def _sweeps(self, session: AsyncSession) -> Sweeps:
+        return Sweeps(
+            session,
+            self.runner.config,
+            self.vault,
+            new_environment(),
+            self.base_url,
+            self.sender_address,
+        )
 
     async def run_tasks(self) -> None:
         while await self.runner.run_once():  # keep going while there is work
@@ -47,7 +67,7 @@ def build_scheduler(jobs: Jobs, interval_seconds: float) -> AsyncIOScheduler:
     for job_id, function in (
         ("tasks", jobs.run_tasks),
         ("outbox", jobs.deliver_mail),
-        ("downloads", jobs.purge_downloads),
+        ("sweep", jobs.sweep),
     ):
         scheduler.add_job(
             function,
@@ -71,7 +91,14 @@ async def running_worker(
 ) -> AsyncIterator[Runner]:
     """The runner and the outbox on a scheduler tick, for as long as the context lasts."""
     runner = Runner(database, config, connectors, vault, timezone=settings.timezone)
-    jobs = Jobs(database, vault, SmtpConfig.from_url(settings.smtp_url), settings.mail_from, runner)
+    jobs = Jobs(
+        database,
+        vault,
+        SmtpConfig.from_url(settings.smtp_url),
+        settings.mail_from,
+        runner,
+        settings.base_url.rstrip("/"),
+    )
     scheduler = build_scheduler(jobs, settings.tick_seconds)
     scheduler.start()
     try:

@@ -381,7 +381,9 @@ def sqlite_value(settings: Settings, query: str) -> tuple[Any, ...]:
     return tuple(sqlite3.connect(shop).execute(query).fetchone())
 
 
-async def test_a_phone_change_of_e_mail_is_confirmed_through_the_address_on_file(console: Any) -> None:
+async def test_a_phone_change_of_e_mail_is_confirmed_through_the_address_on_file(
+    console: Any,
+) -> None:
     client, settings = console
     await _agent_session(client, settings, "anna")
     pin = sqlite_value(settings, "select phone_pin from customers where id = 1")[0]

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import DsrConfig
+from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput, InvalidTransition, NotFound
 from dsr.domain.identity import clean_text
 from dsr.domain.vocabulary import Language, RejectionGround, RequestStatus
@@ -31,7 +32,7 @@ from dsr.workflows.fanout import PACKAGE, Fanout, lock_request
 from dsr.workflows.runner import complete_task
 
 DOWNLOAD_DAYS = 14
-ACTIONS = ("approve", "reject", "release", "withdraw", "retry", "resolve_task")
+ACTIONS = ("approve", "reject", "extend", "release", "withdraw", "retry", "resolve_task")
 
 
 @dataclass(slots=True)
@@ -43,6 +44,8 @@ class RequestActions:
     base_url: str
     sender_address: str
     secret_key: str
+    region: str = "DE-NW"
+    timezone: str = "Europe/Berlin"
 
     async def run(
         self, request: Request, action: str, actor: Actor, body: dict[str, str]
@@ -64,6 +67,8 @@ class RequestActions:
                 payload={"reason_given": bool(reason)},
             )
             return outcome.request
+        if action == "extend":
+            return await self._extend(request, actor, _note(body.get("reason"), "reason"))
         if action == "withdraw":
             return (await engine.apply(self.session, request, "withdraw", actor)).request
         if action == "release":
@@ -75,6 +80,35 @@ class RequestActions:
                 request, actor, body.get("task"), _note(body.get("note"), "note")
             )
         raise NotFound(f"no action {action!r}")
+
+    async def _extend(self, request: Request, actor: Actor, reason: str) -> Request:
+        """Art. 12(3): three months from receipt instead of one, with reasons, decided and told
+        to the person within the first month."""
+        if not reason:
+            raise InvalidInput({"reason": "required"})
+        if not RequestStatus(request.status).is_open:
+            raise InvalidTransition("the request is closed")
+        if request.extended_due_on is not None:
+            raise InvalidTransition("the deadline was extended already")
+        today = receipt_date(utcnow(), self.timezone)
+        if today > request.due_on:
+            raise InvalidTransition("an extension is possible only until the first deadline")
+        extended = response_deadline(
+            request.received_at, self.region, extended=True, timezone=self.timezone
+        )
+        request = await engine.extend(self.session, request, actor, extended, reason)
+        language = Language(request.language)
+        mailer = RequesterMail(self.mail, self.vault, self.config.controller, self.sender_address)
+        await mailer.send(
+            self.session,
+            request,
+            "extended",
+            N_("Your request %(reference)s: we need more time"),
+            due_on=long_date(request.due_on, language),
+            extended_due_on=long_date(extended, language),
+            reason=reason,
+        )
+        return request
 
     async def _release(self, request: Request, actor: Actor) -> Request:
         if request.status != RequestStatus.AWAITING_REVIEW.value:

@@ -97,9 +97,10 @@ class RequestController(Controller):
         "/{reference:str}/actions/{action:str}",
         status_code=200,
         guards=[requires_role(Role.DPO)],
-        summary="approve, reject, release, withdraw, retry or resolve_task",
+        summary="approve, reject, extend, release, withdraw, retry or resolve_task",
         description=(
-            "Bodies: reject {ground, reason}; retry {task?}; resolve_task {task, note}. "
+            "Bodies: reject {ground, reason}; extend {reason}; retry {task?}; "
+            "resolve_task {task, note}. "
             "Answers with the request's detail."
         ),
     )

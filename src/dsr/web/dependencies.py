@@ -80,6 +80,8 @@ def provide_actions(state: State, session: NamedDependency[AsyncSession]) -> Req
         base_url=settings.base_url.rstrip("/"),
         sender_address=settings.mail_from,
         secret_key=settings.secret_key,
+        region=settings.region,
+        timezone=settings.timezone,
     )
 
 

@@ -176,3 +176,33 @@ async def raise_level(
     )
     await session.refresh(request)
     return request
+
+
+async def extend(
+    session: AsyncSession, request: Request, actor: Actor, extended_due_on: date, reason: str
+) -> Request:
+    """Record an Art. 12(3) extension: a new due date with its reason, audited."""
+    result = await session.exec(
+        update(Request)
+        .where(Request.id == request.id, Request.version == request.version)  # type: ignore[arg-type]
+        .values(
+            extended_due_on=extended_due_on,
+            extension_reason=reason,
+            version=request.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict(f"request {request.reference} was changed concurrently")
+    await append_event(
+        session,
+        actor=actor.label,
+        action="request.extended",
+        request_id=request.id,
+        payload={
+            "due_on": request.due_on.isoformat(),
+            "extended_due_on": extended_due_on.isoformat(),
+        },
+    )
+    await session.refresh(request)
+    return request
