@@ -21,7 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.models import ReferenceCounter
+from dsr.models import ReferenceCounter, Reminder
+from dsr.models.base import utcnow
 
 # An arbitrary constant naming the audit chain's advisory lock on PostgreSQL.
 _AUDIT_LOCK_KEY = 0x647372A0
@@ -125,3 +126,16 @@ async def next_reference_number(session: AsyncSession, year: int) -> int:
     )
     result = await session.exec(statement)
     return int(result.scalar_one())
+
+
+async def claim_once(session: AsyncSession, key: str, request_id: Any = None) -> bool:
+    """Insert the reminder ``key`` unless it exists; True for the one caller that inserted it."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = Reminder.__table__  # type: ignore[attr-defined]
+    statement = (
+        insert(table)
+        .values(key=key, request_id=request_id, sent_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    result = await session.exec(statement)
+    return bool(result.rowcount == 1)

@@ -20,6 +20,7 @@ from dsr.rendering import new_environment
 from dsr.security.vault import Vault
 from dsr.services.downloads import purge_expired
 from dsr.settings import Settings
+from dsr.workflows.reminders import Reminders
 from dsr.workflows.runner import Runner
 from dsr.workflows.sweeps import Sweeps
 
@@ -45,6 +46,18 @@ class Jobs:
             await self._sweeps(session).expire_unverified(now)
         async with self.database.session_scope() as session:
             await self._sweeps(session).purge_closed(now)
+        async with self.database.session_scope() as session:
+            reminders = Reminders(
+                session,
+                self.runner.config,
+                self.vault,
+                new_environment(),
+                self.base_url,
+                self.sender_address,
+                self.runner.timezone,
+            )
+            await reminders.send_due(now)
+            await reminders.send_digest(now)
 
     def _sweeps(self, session: AsyncSession) -> Sweeps:
         return Sweeps(

@@ -3,7 +3,7 @@
 from dsr.models.audit import Event
 from dsr.models.request import ReferenceCounter, Request, Subject, Verification
 from dsr.models.staff import ApiToken, Staff, StaffSession
-from dsr.models.work import Artifact, Download, Letter, Outbox, Task
+from dsr.models.work import Artifact, Download, Letter, Outbox, Reminder, Task
 
 __all__ = [
     "ApiToken",
@@ -13,6 +13,7 @@ __all__ = [
     "Letter",
     "Outbox",
     "ReferenceCounter",
+    "Reminder",
     "Request",
     "Staff",
     "StaffSession",

@@ -66,6 +66,17 @@ class Download(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class Reminder(SQLModel, table=True):
+    """A reminder or digest that was sent; its unique ``key`` makes each go out once, however
+    many scheduler instances tick (``<request id>:due_in_3``, ``digest:2026-11-28``)."""
+
+    __tablename__ = "reminder"
+
+    key: str = Field(primary_key=True, max_length=80)
+    request_id: uuid.UUID | None = Field(default=None, foreign_key="request.id", index=True)
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Letter(SQLModel, table=True):
     """A rendered response letter; keyed by (request, kind, version)."""
 
