@@ -177,3 +177,30 @@ async def test_retention_purge_removes_personal_data_and_keeps_the_record(
     )
     assert kept_subject.email_enc is not None and kept.details_enc is not None
     assert isinstance(purged.due_on, date)
+
+
+async def test_a_refusal_tells_the_reasons_and_the_right_to_complain_and_to_go_to_court(
+    db: Database, settings: Settings
+) -> None:
+    request_id = await _request(db, settings, days_ago=2)
+    async with db.session_scope() as session:
+        request = await session.get_one(Request, request_id)
+        with pytest.raises(InvalidInput):
+            await _actions(session, settings).run(request, "reject", DPO, {"ground": "excessive"})
+    async with db.session_scope() as session:
+        request = await session.get_one(Request, request_id)
+        await _actions(session, settings).run(
+            request,
+            "reject",
+            DPO,
+            {
+                "ground": "excessive",
+                "reason": "Vierter gleichlautender Antrag seit dem 1. November.",
+            },
+        )
+    async with db.session_scope() as session:
+        mail = (await session.exec(select(Outbox))).one()
+        text = _vault(settings).cipher.decrypt_json("outbox.body", mail.body_enc)["text"]
+    assert "Vierter gleichlautender Antrag" in text
+    assert "Art. 12 Abs. 5" in text and "Aufsichtsbehörde" in text and "Art. 79 DSGVO" in text
+    assert "Kavalleriestraße 2-4" in text

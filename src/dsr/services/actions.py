@@ -17,7 +17,7 @@ from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput, InvalidTransition, NotFound
 from dsr.domain.identity import clean_text
 from dsr.domain.vocabulary import Language, RejectionGround, RequestStatus
-from dsr.i18n import N_
+from dsr.i18n import N_, gettext
 from dsr.models import Artifact, Download, Request, Task
 from dsr.models.base import utcnow
 from dsr.notify.requester import RequesterMail
@@ -32,6 +32,19 @@ from dsr.workflows.fanout import PACKAGE, Fanout, lock_request
 from dsr.workflows.runner import complete_task
 
 DOWNLOAD_DAYS = 14
+GROUND_TEXT = {
+    RejectionGround.UNVERIFIABLE.value: N_(
+        "We could not identify you as the person the data is about (Art. 11(2) GDPR). If you "
+        "give us more information that identifies you, we will look at your request again."
+    ),
+    RejectionGround.MANIFESTLY_UNFOUNDED.value: N_(
+        "We consider the request manifestly unfounded (Art. 12(5) GDPR)."
+    ),
+    RejectionGround.EXCESSIVE.value: N_(
+        "We consider the request excessive, in particular because it repeats earlier requests "
+        "(Art. 12(5) GDPR)."
+    ),
+}
 ACTIONS = ("approve", "reject", "extend", "release", "withdraw", "retry", "resolve_task")
 
 
@@ -58,6 +71,8 @@ class RequestActions:
             if ground not in {g.value for g in RejectionGround}:
                 raise InvalidInput({"ground": "invalid_value"})
             reason = _note(body.get("reason"), "reason")
+            if not reason:
+                raise InvalidInput({"reason": "required"})
             outcome = await engine.apply(
                 self.session,
                 request,
@@ -66,6 +81,8 @@ class RequestActions:
                 ground=ground,
                 payload={"reason_given": bool(reason)},
             )
+            if outcome.changed:
+                await self._send_refusal(outcome.request, ground, reason)
             return outcome.request
         if action == "extend":
             return await self._extend(request, actor, _note(body.get("reason"), "reason"))
@@ -80,6 +97,19 @@ class RequestActions:
                 request, actor, body.get("task"), _note(body.get("note"), "note")
             )
         raise NotFound(f"no action {action!r}")
+
+    async def _send_refusal(self, request: Request, ground: str, reason: str) -> None:
+        """Art. 12(4): the reasons, and the right to complain and to go to court."""
+        mailer = RequesterMail(self.mail, self.vault, self.config.controller, self.sender_address)
+        language = Language(request.language)
+        await mailer.send(
+            self.session,
+            request,
+            "refused",
+            N_("Your request %(reference)s: our decision"),
+            ground_text=gettext(language, GROUND_TEXT[ground]),
+            reason=reason,
+        )
 
     async def _extend(self, request: Request, actor: Actor, reason: str) -> Request:
         """Art. 12(3): three months from receipt instead of one, with reasons, decided and told
