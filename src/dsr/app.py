@@ -45,6 +45,7 @@ from dsr.web.dependencies import (
     provide_session,
 )
 from dsr.web.dev import demo_newsletter, dev_mail
+from dsr.web.dpo import DpoController
 from dsr.web.errors import exception_handlers
 from dsr.web.headers import security_headers
 from dsr.web.public import PublicController
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         SignInController,
         ConsoleController,
         AdminController,
+        DpoController,
         RequestController,
         processor_callback,
         health,

@@ -8,82 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pyotp
-import pytest
-import yaml
 from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 from sqlmodel import select
 
-from dsr import demo
-from dsr.app import create_app
-from dsr.db import Database
 from dsr.domain.vocabulary import Role
 from dsr.models import Event, Outbox, Request, Staff, StaffSession
 from dsr.models.base import utcnow
-from dsr.security.fields import FieldCipher
-from dsr.security.passwords import hash_password
-from dsr.services.staff import add_staff
 from dsr.settings import Settings
-from dsr.workflows.engine import SYSTEM
 from tests.e2e.web import csrf_of
-from tests.stores import TODAY
+from tests.staff import PASSWORD, _db, _sign_in, _staff
 
 Client = AsyncTestClient  # type: ignore[type-arg]
-PASSWORD = "a-long-staff-password"
-
-
-@pytest.fixture
-async def console(settings: Settings, tmp_path: Path) -> Any:
-    shop = f"sqlite:///{tmp_path / 'shop.db'}"
-    await demo.load_shop(shop, 3, TODAY, progress=False)
-    raw = demo.demo_config(shop, tmp_path, None, "http://testserver.local")
-    raw["stores"] = [s for s in raw["stores"] if s["type"] == "sql"]
-    (tmp_path / "dsr.yaml").write_text(yaml.safe_dump(raw))
-    app_settings = settings.model_copy(update={"config": tmp_path / "dsr.yaml"})
-    async with AsyncTestClient(
-        app=create_app(app_settings), base_url="http://testserver.local"
-    ) as client:
-        yield client, settings
-
-
-async def _staff(
-    settings: Settings, name: str, role: Role, enrolled: bool = True
-) -> tuple[str, str]:
-    """A staff account; returns (password, TOTP secret)."""
-    database = Database.from_url(settings.database_url)
-    cipher = FieldCipher.from_config(settings.encryption_keys)
-    try:
-        async with database.session_scope() as session:
-            created = await add_staff(session, cipher, name, role, SYSTEM)
-            secret = created.totp_uri.split("secret=")[1].split("&")[0]
-            if not enrolled:
-                return created.one_time_password, secret
-            await session.exec(
-                update(Staff)
-                .where(Staff.username == name)  # type: ignore[arg-type]
-                .values(password_hash=hash_password(PASSWORD), must_change_password=False)
-            )
-            return PASSWORD, secret
-    finally:
-        await database.dispose()
-
-
-async def _sign_in(client: Client, name: str, password: str, code: str) -> Any:
-    page = await client.get("/login")
-    return await client.post(
-        "/login",
-        data={
-            "_csrf_token": csrf_of(page.text),
-            "username": name,
-            "password": password,
-            "code": code,
-        },
-        follow_redirects=False,
-    )
-
-
-async def _db(settings: Settings) -> Database:
-    return Database.from_url(settings.database_url)
 
 
 async def test_first_sign_in_forces_a_new_password_and_totp_enrolment(console: Any) -> None:
@@ -130,7 +66,7 @@ async def test_password_and_totp_both_always_and_a_code_counts_once(console: Any
     ).status_code == 400
     code = pyotp.TOTP(secret).now()
     ok = await _sign_in(client, "dana", password, code)
-    assert (ok.status_code, ok.headers["location"]) == (303, "/console")
+    assert (ok.status_code, ok.headers["location"]) == (303, "/dpo")
     await client.post("/logout", data={"_csrf_token": csrf_of((await client.get("/console")).text)})
     replay = await _sign_in(client, "dana", password, code)
     assert (
@@ -170,7 +106,7 @@ async def test_no_session_fixation_and_sessions_expire_when_idle(console: Any) -
     assert (await client.get("/console", follow_redirects=False)).status_code == 303
     await _sign_in(client, "dana", password, pyotp.TOTP(secret).now())
     assert client.cookies.get("dsr_staff") != "attacker-chosen-session-id-0123456789"
-    assert (await client.get("/console")).status_code == 200
+    assert (await client.get("/dpo")).status_code == 200
     database = await _db(settings)
     try:
         async with database.session_scope() as session:
@@ -239,6 +175,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/requests/{reference:str}/check"): DESK,
     ("POST", "/console/requests/{reference:str}/code"): DESK,
     ("POST", "/console/requests/{reference:str}/letter"): DESK,
+    ("GET", "/dpo"): {"dpo"},
+    ("GET", "/dpo/requests/{reference:str}"): {"dpo"},
+    ("POST", "/dpo/requests/{reference:str}/actions/{action:str}"): {"dpo"},
+    ("GET", "/dpo/requests/{reference:str}/package"): {"dpo"},
     ("GET", "/admin/staff"): {"admin"},
     ("POST", "/admin/staff"): {"admin"},
     ("POST", "/admin/staff/{username:str}/deactivate"): {"admin"},

@@ -55,7 +55,7 @@ NOTICES = {
 }
 LANDING = {
     Role.AGENT.value: "/console",
-    Role.DPO.value: "/console",
+    Role.DPO.value: "/dpo",
     Role.ADMIN.value: "/admin/staff",
 }
 

@@ -1,0 +1,267 @@
+"""The DPO's desk: every open request by due date, and one request with its timeline,
+tasks and actions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, PathParameter
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.domain.deadlines import receipt_date
+from dsr.domain.errors import DsrError, InvalidInput
+from dsr.domain.vocabulary import Channel, RejectionGround, RequestKind, RequestStatus, Role
+from dsr.i18n import N_, gettext, message
+from dsr.models import Staff
+from dsr.models.base import utcnow
+from dsr.rendering import long_date
+from dsr.services.actions import ACTIONS, RequestActions
+from dsr.services.requests import RequestFilters, RequestService
+from dsr.text import KIND_NAMES, STATUS_NAMES
+from dsr.web.auth import current_actor, requires_role
+from dsr.web.console import staff_page
+from dsr.web.pages import page_language
+
+FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Reference = Annotated[str, PathParameter(pattern=r"^DSR-\d{4}-\d{6}$", max_length=16)]
+
+EVENT_TEXT = {
+    "request.received": N_("Request received"),
+    "request.ask_verification": N_("Confirmation requested"),
+    "verification.code_sent": N_("Confirmation code sent"),
+    "verification.code_resent": N_("New confirmation code sent"),
+    "verification.failed": N_("Wrong confirmation code entered"),
+    "verification.kba_checked": N_("Caller's answers checked on the phone"),
+    "verification.code_to_email_on_file": N_("Code sent to the e-mail address on file"),
+    "verification.letter_requested": N_("Letter to the postal address on file requested"),
+    "request.verify": N_("Identity confirmed"),
+    "request.level_raised": N_("Found in the system of record"),
+    "tasks.planned": N_("Tasks planned"),
+    "task.done": N_("Task done"),
+    "task.waiting": N_("Task waits for a person or processor"),
+    "task.failed": N_("Task failed"),
+    "task.retried": N_("Task retried"),
+    "request.approve": N_("Processing approved"),
+    "request.finish": N_("Result ready for review"),
+    "package.built": N_("Access package built"),
+    "request.release": N_("Released to the person"),
+    "request.complete": N_("Completed"),
+    "download.offered": N_("Download link sent"),
+    "download.used": N_("Package downloaded"),
+    "request.reject": N_("Refused"),
+    "request.withdraw": N_("Withdrawn"),
+    "request.extended": N_("Deadline extended"),
+    "request.purged": N_("Personal data deleted after the retention period"),
+}
+GROUNDS = {
+    RejectionGround.UNVERIFIABLE.value: N_("Cannot be identified (Art. 11(2))"),
+    RejectionGround.MANIFESTLY_UNFOUNDED.value: N_("Manifestly unfounded (Art. 12(5))"),
+    RejectionGround.EXCESSIVE.value: N_("Excessive or repetitive (Art. 12(5))"),
+}
+
+
+def traffic_light(due: date, today: date) -> str:
+    """``overdue`` (red), ``soon`` (3 days or less, amber), ``week`` (7 days), else ``ok``."""
+    days = (due - today).days
+    if days < 0:
+        return "overdue"
+    if days <= 3:
+        return "soon"
+    if days <= 7:
+        return "week"
+    return "ok"
+
+
+class DpoController(Controller):
+    path = "/dpo"
+    include_in_schema = False
+    guards = (requires_role(Role.DPO),)
+
+    @get("/")
+    async def dashboard(
+        self,
+        request: Request[Any, Any, Any],
+        request_service: NamedDependency[RequestService],
+        session: NamedDependency[AsyncSession],
+    ) -> Template:
+        query = request.query_params
+        language = page_language(request)
+        agent = None
+        if query.get("agent"):
+            agent = (
+                await session.exec(
+                    select(Staff).where(Staff.username == query.get("agent", "")[:64])
+                )
+            ).first()
+
+        def pick(enum: Any, name: str) -> Any:
+            value = query.get(name) or None
+            return enum(value) if value in {item.value for item in enum} else None
+
+        filters = RequestFilters(
+            status=pick(RequestStatus, "status"),
+            kind=pick(RequestKind, "kind"),
+            channel=pick(Channel, "channel"),
+            needs_attention=True if query.get("attention") == "1" else None,
+            open_only=not query.get("status"),
+            created_by=agent.id if agent else None,
+            reference=query.get("q") or None,
+        )
+        cursor = query.get("cursor") or None
+        result = await request_service.page(filters, current_actor(request), cursor, 50)
+        today = receipt_date(utcnow(), request.app.state.settings.timezone)
+        rows = [
+            {
+                "reference": item.reference,
+                "kind": gettext(language, KIND_NAMES[item.kind]),
+                "channel": item.channel.value,
+                "status": gettext(language, STATUS_NAMES[item.status]),
+                "received_on": long_date(item.received_on, language),
+                "due_on": long_date(item.extended_due_on or item.due_on, language),
+                "light": traffic_light(item.extended_due_on or item.due_on, today)
+                if item.status.is_open
+                else "closed",
+                "attention": item.needs_attention,
+            }
+            for item in result.items
+        ]
+        agents = (
+            await session.exec(
+                select(Staff.username)
+                .where(Staff.role == Role.AGENT.value)
+                .order_by(col(Staff.username))
+            )
+        ).all()
+        more = dict(query.items()) | {"cursor": result.next_cursor} if result.next_cursor else None
+        return staff_page(
+            request,
+            "dpo_dashboard.html",
+            N_("Requests by due date"),
+            rows=rows,
+            query=dict(query.items()),
+            kinds=[(k.value, gettext(language, KIND_NAMES[k])) for k in RequestKind],
+            statuses=[(s.value, gettext(language, STATUS_NAMES[s])) for s in RequestStatus],
+            channels=[c.value for c in Channel],
+            agents=list(agents),
+            next_query="&".join(f"{k}={v}" for k, v in more.items()) if more else None,
+        )
+
+    @get("/requests/{reference:str}")
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        reference: Reference,
+        request_service: NamedDependency[RequestService],
+    ) -> Template:
+        actor = current_actor(request)
+        language = page_language(request)
+        found = await request_service.visible(reference, actor)
+        detail = await request_service.detail(reference, actor)
+        earlier = await request_service.earlier_requests(found)
+        status = RequestStatus(found.status)
+        today = receipt_date(utcnow(), request.app.state.settings.timezone)
+        notice = request.query_params.get("n")
+        error = request.query_params.get("e")
+        return staff_page(
+            request,
+            "dpo_request.html",
+            N_("Request"),
+            detail=detail,
+            status_text=gettext(language, STATUS_NAMES[status]),
+            kind_text=gettext(language, KIND_NAMES[RequestKind(found.kind)]),
+            received_on=long_date(detail.received_on, language),
+            due_on=long_date(found.due_on, language),
+            extended_due_on=long_date(found.extended_due_on, language)
+            if found.extended_due_on
+            else None,
+            light=traffic_light(found.effective_due_on, today) if status.is_open else "closed",
+            timeline=[
+                (
+                    long_date(e.at.date(), language),
+                    e.at.strftime("%H:%M"),
+                    gettext(language, EVENT_TEXT.get(e.action, e.action)),
+                    e.payload,
+                )
+                for e in detail.timeline
+            ],
+            earlier=[
+                (
+                    r.reference,
+                    long_date(
+                        receipt_date(r.received_at, request.app.state.settings.timezone), language
+                    ),
+                    gettext(language, KIND_NAMES[RequestKind(r.kind)]),
+                )
+                for r in earlier
+            ],
+            grounds=[(k, gettext(language, v)) for k, v in GROUNDS.items()],
+            can={
+                "approve": status is RequestStatus.VERIFIED,
+                "release": status is RequestStatus.AWAITING_REVIEW,
+                "reject": status
+                in (
+                    RequestStatus.RECEIVED,
+                    RequestStatus.AWAITING_VERIFICATION,
+                    RequestStatus.VERIFIED,
+                ),
+                "extend": status.is_open
+                and found.extended_due_on is None
+                and today <= found.due_on,
+                "withdraw": status.is_open,
+            },
+            has_package=any(e.action == "package.built" for e in detail.timeline),
+            notice=gettext(language, N_("Done.")) if notice else None,
+            error=message(error, language) if error else None,
+        )
+
+    @post("/requests/{reference:str}/actions/{action:str}")
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        reference: Reference,
+        action: Annotated[str, PathParameter(max_length=20)],
+        data: FormBody,
+        request_service: NamedDependency[RequestService],
+        request_actions: NamedDependency[RequestActions],
+    ) -> Redirect:
+        if action not in ACTIONS:
+            return Redirect(
+                f"/dpo/requests/{reference}?e=not_found", status_code=HTTP_303_SEE_OTHER
+            )
+        found = await request_service.visible(reference, current_actor(request))
+        body = {
+            k: str(v)[:2000]
+            for k, v in data.items()
+            if k in {"reason", "ground", "task", "note"} and v
+        }
+        try:
+            await request_actions.run(found, action, current_actor(request), body)
+        except InvalidInput as exc:
+            code = next(iter(exc.fields.values()), "invalid_value")
+            return Redirect(f"/dpo/requests/{reference}?e={code}", status_code=HTTP_303_SEE_OTHER)
+        except DsrError as exc:
+            return Redirect(
+                f"/dpo/requests/{reference}?e={exc.code}", status_code=HTTP_303_SEE_OTHER
+            )
+        return Redirect(f"/dpo/requests/{reference}?n=done", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/requests/{reference:str}/package")
+    async def package(
+        self,
+        request: Request[Any, Any, Any],
+        reference: Reference,
+        request_service: NamedDependency[RequestService],
+    ) -> Response[bytes]:
+        content = await request_service.package(reference, current_actor(request))
+        return Response(
+            content,
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{reference}.zip"'},
+        )
