@@ -104,7 +104,7 @@ def _serve(tmp_path: Path, demo: bool) -> Iterator[Any]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"{base_url}/health", timeout=1) as response:  # noqa: S310
+                with urllib.request.urlopen(f"{base_url}/health", timeout=1) as response:
                     if response.status == 200:
                         break
             except OSError:

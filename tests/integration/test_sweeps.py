@@ -129,8 +129,10 @@ async def test_unconfirmed_requests_expire_after_fourteen_days_with_a_notice(
 ) -> None:
     old = await _request(db, settings, days_ago=15, status="awaiting_verification")
     fresh = await _request(db, settings, days_ago=13, status="awaiting_verification")
+    backlog = await _request(db, settings, days_ago=40)  # a letter nobody worked on: ours
     async with db.session_scope() as session:
         assert await _sweeps(session, settings).expire_unverified(utcnow()) == 1
+        assert (await session.get_one(Request, backlog)).status == "received"
     async with db.session_scope() as session:
         assert await _sweeps(session, settings).expire_unverified(utcnow()) == 0
         expired = await session.get_one(Request, old)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -65,6 +66,22 @@ GROUNDS = {
     RejectionGround.MANIFESTLY_UNFOUNDED.value: N_("Manifestly unfounded (Art. 12(5))"),
     RejectionGround.EXCESSIVE.value: N_("Excessive or repetitive (Art. 12(5))"),
 }
+
+
+def describe_result(result: dict[str, Any]) -> str:
+    """A task summary for people: ``customers 1, orders 10; invoices 8 → 2034-12-31 (law)``."""
+    parts = []
+    for key in ("counts", "erased", "changed"):
+        counts = result.get(key)
+        if isinstance(counts, dict) and counts:
+            parts.append(", ".join(f"{name} {value}" for name, value in counts.items()))
+    for held in result.get("held") or []:
+        parts.append(
+            f"{held.get('table')} {held.get('count')} → {held.get('until')} ({held.get('law')})"
+        )
+    if result.get("resolved_by"):
+        parts.append("✓")
+    return "; ".join(parts)
 
 
 def traffic_light(due: date, today: date) -> str:
@@ -169,6 +186,7 @@ class DpoController(Controller):
         today = receipt_date(utcnow(), request.app.state.settings.timezone)
         notice = request.query_params.get("n")
         error = request.query_params.get("e")
+        zone = ZoneInfo(request.app.state.settings.timezone)
         return staff_page(
             request,
             "dpo_request.html",
@@ -184,13 +202,15 @@ class DpoController(Controller):
             light=traffic_light(found.effective_due_on, today) if status.is_open else "closed",
             timeline=[
                 (
-                    long_date(e.at.date(), language),
-                    e.at.strftime("%H:%M"),
+                    long_date(local.date(), language),
+                    local.strftime("%H:%M"),
                     gettext(language, EVENT_TEXT.get(e.action, e.action)),
                     e.payload,
                 )
                 for e in detail.timeline
+                for local in [e.at.astimezone(zone)]
             ],
+            results={t.id: describe_result(t.result or {}) for t in detail.tasks},
             earlier=[
                 (
                     r.reference,

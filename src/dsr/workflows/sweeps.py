@@ -51,11 +51,13 @@ class Sweeps:
         """Requests nobody confirmed within ``unverified_expiry_days`` close as unverifiable,
         with a notice to the address given (Art. 11(2): they may come back with more)."""
         cutoff = now - timedelta(days=self.config.policies.unverified_expiry_days)
-        waiting = [RequestStatus.RECEIVED.value, RequestStatus.AWAITING_VERIFICATION.value]
+        # Only requests waiting for the *person*: one still "received" waits for us (a letter
+        # nobody has worked on yet) and must stay on the DPO's desk, overdue or not.
+        waiting = RequestStatus.AWAITING_VERIFICATION.value
         rows = (
             await self.session.exec(
                 select(Request)
-                .where(col(Request.status).in_(waiting), col(Request.received_at) < cutoff)
+                .where(col(Request.status) == waiting, col(Request.received_at) < cutoff)
                 .limit(BATCH)
                 .with_for_update(skip_locked=True)
             )
