@@ -119,3 +119,27 @@ async def test_the_request_page_extends_and_refuses_with_reasons(console: Any) -
     assert any("unsere Entscheidung" in s for s in subjects) and any(
         "mehr Zeit" in s for s in subjects
     )
+
+
+async def test_statistics_and_the_register_without_personal_data(console: Any) -> None:
+    client, settings = console
+    agent = await staff_token(settings, "anna", Role.AGENT)
+    late = await _letter(client, agent, 40, email="stats.person@example.org")
+    await _letter(client, agent, 2, kind="erasure", email="stats.person@example.org")
+    await _dpo_session(client, settings)
+    page = await client.get("/dpo/stats")
+    assert page.status_code == 200
+    assert "<svg" in page.text and 'aria-label="Eingegangene Anträge je Monat"' in page.text
+    assert re.search(r"Jetzt offen</dt><dd>2</dd>", page.text.replace("\n", "").replace("  ", ""))
+    assert re.search(
+        r"Jetzt überfällig</dt><dd>1</dd>", page.text.replace("\n", "").replace("  ", "")
+    )
+    register = await client.get("/dpo/register.csv")
+    assert register.headers["content-type"].startswith("text/csv")
+    lines = register.text.strip().splitlines()
+    assert (
+        lines[0]
+        == "reference,kind,channel,received_on,due_on,extended_due_on,closed_on,status,outcome"
+    )
+    assert len(lines) == 3 and lines[1].startswith(f"{late},access,letter,")
+    assert "stats.person" not in register.text and "Erika" not in register.text

@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,6 +25,7 @@ from dsr.models.base import utcnow
 from dsr.rendering import long_date
 from dsr.services.actions import ACTIONS, RequestActions
 from dsr.services.requests import RequestFilters, RequestService
+from dsr.services.stats import bar_chart, monthly, register_rows
 from dsr.text import KIND_NAMES, STATUS_NAMES
 from dsr.web.auth import current_actor, requires_role
 from dsr.web.console import staff_page
@@ -168,6 +169,32 @@ class DpoController(Controller):
             channels=[c.value for c in Channel],
             agents=list(agents),
             next_query="&".join(f"{k}={v}" for k, v in more.items()) if more else None,
+        )
+
+    @get("/stats")
+    async def stats(
+        self, request: Request[Any, Any, Any], session: NamedDependency[AsyncSession]
+    ) -> Template:
+        language = page_language(request)
+        timezone = request.app.state.settings.timezone
+        numbers = await monthly(session, receipt_date(utcnow(), timezone), timezone)
+        kinds = [k.value for k in RequestKind]
+        return staff_page(
+            request,
+            "dpo_stats.html",
+            N_("Statistics"),
+            stats=numbers,
+            chart=bar_chart(numbers, gettext(language, N_("Requests received per month"))),
+            kinds=[(k, gettext(language, KIND_NAMES[RequestKind(k)])) for k in kinds],
+            channels=[c.value for c in Channel],
+        )
+
+    @get("/register.csv")
+    async def register(self, request: Request[Any, Any, Any]) -> Stream:
+        return Stream(
+            register_rows(request.app.state.db, request.app.state.settings.timezone),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="register.csv"'},
         )
 
     @get("/requests/{reference:str}")
