@@ -138,3 +138,35 @@ async def test_the_digest_goes_out_once_a_day_after_half_past_seven(
         assert not await _reminders(session, settings).send_digest(early + timedelta(hours=5))
     (subject,) = await _subjects(db)
     assert subject == "Anträge am 1. Dezember 2026: 1 offen, 0 überfällig"
+
+
+async def test_the_scheduler_tick_under_a_frozen_clock_reminds_once_each(
+    db: Database, settings: Settings
+) -> None:
+    """Through the real scheduler job (``Jobs.sweep``), with time-machine moving the clock."""
+    import time_machine
+
+    from dsr.notify.smtp import SmtpConfig
+    from dsr.scheduler import Jobs
+    from dsr.workflows.runner import Runner
+
+    vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
+    runner = Runner(db, DsrConfig(), {}, vault)
+    jobs = Jobs(
+        db,
+        vault,
+        SmtpConfig.from_url("smtp://127.0.0.1:9"),
+        "dsr@example.org",
+        runner,
+        "http://dsr.test",
+    )
+    with time_machine.travel(RECEIVED, tick=False) as traveller:
+        await _open_request(db, settings)
+        for _ in range(36):  # a month and a bit, one tick each morning at 09:00 UTC
+            await jobs.sweep()
+            traveller.shift(timedelta(days=1))
+    subjects = await _subjects(db)
+    reminders = [s for s in subjects if s.startswith(("Erinnerung", "Überfällig"))]
+    digests = [s for s in subjects if s.startswith("Anträge am")]
+    assert len(reminders) == 4  # 7, 3 and 1 days before, and once overdue
+    assert len(digests) == 36  # one digest a day
