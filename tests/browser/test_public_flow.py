@@ -57,7 +57,16 @@ def test_a_person_submits_confirms_and_follows_the_request(
     page.wait_for_url(re.compile(r".*\?n=verified"))
     text = page.inner_text("main")
     assert "Danke, Ihre E-Mail-Adresse ist bestätigt." in text
-    assert "Bestätigt, wird als Nächstes bearbeitet" in text
+    # The in-process worker may already have moved the request on (this demo has no stores).
+    assert any(
+        status in text
+        for status in (
+            "Bestätigt, wird als Nächstes bearbeitet",
+            "In Bearbeitung",
+            "In abschließender Prüfung",
+        )
+    )
+    assert "Wartet auf Ihre Bestätigung" not in text
     assert "Erika" not in text
     screenshot(page, f"{label}-4-status")
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling

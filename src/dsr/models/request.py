@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Index, Text, text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, ColumnElement, Index, Text, func, text
+from sqlmodel import Field, SQLModel, col
 
 from dsr.models.base import UTCDateTime, new_id, utcnow
 
@@ -64,6 +64,11 @@ class Request(SQLModel, table=True):
     @property
     def effective_due_on(self) -> date:
         return self.extended_due_on or self.due_on
+
+
+def effective_due() -> ColumnElement[date]:
+    """``effective_due_on`` in SQL (the expression the due-date index is built on)."""
+    return func.coalesce(col(Request.extended_due_on), col(Request.due_on))
 
 
 class Verification(SQLModel, table=True):

@@ -21,6 +21,7 @@ from dsr.domain.identity import clean_text, normalize_identity
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
 from dsr.models import Artifact, Event, Letter, Request, Subject, Task
 from dsr.models.base import utcnow
+from dsr.models.request import effective_due
 from dsr.schemas import (
     EventOut,
     LetterOut,
@@ -210,7 +211,7 @@ class RequestService:
         self, filters: RequestFilters, actor: Actor, cursor: str | None, limit: int
     ) -> RequestPage:
         """Open-ended list in deadline order, with a keyset cursor."""
-        due = func.coalesce(Request.extended_due_on, Request.due_on)
+        due = effective_due()
         query = select(Request).order_by(due, col(Request.reference)).limit(limit + 1)
         if actor.role == Role.AGENT.value:
             query = query.where(Request.created_by == actor.staff_id)
@@ -344,7 +345,7 @@ class RequestCounts:
 
 async def request_counts(session: AsyncSession, today: date) -> RequestCounts:
     """Requests per status, and open ones whose (effective) due date has passed."""
-    due = func.coalesce(Request.extended_due_on, Request.due_on)
+    due = effective_due()
     open_statuses = [s.value for s in RequestStatus if s.is_open]
     rows = (await session.exec(select(Request.status, func.count()).group_by(Request.status))).all()
     overdue = (

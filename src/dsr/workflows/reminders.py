@@ -11,7 +11,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
-from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,6 +20,7 @@ from dsr.domain.deadlines import receipt_date
 from dsr.domain.vocabulary import Language, RequestStatus
 from dsr.i18n import N_
 from dsr.models import Request
+from dsr.models.request import effective_due
 from dsr.notify.outbox import enqueue
 from dsr.rendering import long_date, render_mail
 from dsr.security.vault import Vault
@@ -44,7 +44,7 @@ class Reminders:
         today = receipt_date(now, self.timezone)
         offsets = sorted({d for d in self.config.policies.reminders_days if d >= 0})
         horizon = today + timedelta(days=max(offsets, default=0))
-        due = func.coalesce(Request.extended_due_on, Request.due_on)
+        due = effective_due()
         open_statuses = [s.value for s in RequestStatus if s.is_open]
         rows = (
             await self.session.exec(
@@ -88,7 +88,7 @@ class Reminders:
         if not await claim_once(self.session, f"digest:{local.date().isoformat()}"):
             return False
         today = local.date()
-        due = func.coalesce(Request.extended_due_on, Request.due_on)
+        due = effective_due()
         open_statuses = [s.value for s in RequestStatus if s.is_open]
         rows = (
             await self.session.exec(
