@@ -123,34 +123,18 @@ async def apply(
             status=request.status,
         )
 
-    values: dict[str, Any] = {"status": target, "version": request.version + 1}
+    values: dict[str, Any] = {"status": target}
     if event == "verify":
         values["verification_level"] = level
     if target in CLOSED_STATUSES:
         values["closed_at"] = utcnow()
         values["outcome"] = outcome or ground or target
-    result = await session.exec(
-        update(Request)
-        .where(Request.id == request.id, Request.version == request.version)  # type: ignore[arg-type]
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise Conflict(f"request {request.reference} was changed concurrently")
-
     audit_payload = {"from": request.status, "to": target, **dict(payload or {})}
     if level:
         audit_payload["level"] = level
     if ground:
         audit_payload["ground"] = ground
-    await append_event(
-        session,
-        actor=actor.label,
-        action=f"request.{event}",
-        request_id=request.id,
-        payload=audit_payload,
-    )
-    await session.refresh(request)
+    await _write(session, request, values, actor, f"request.{event}", audit_payload)
     return Outcome(request, changed=True)
 
 
@@ -158,51 +142,43 @@ async def raise_level(
     session: AsyncSession, request: Request, level: str, actor: Actor, **payload: Any
 ) -> Request:
     """Record a stronger verification level (not a status change, but audited alike)."""
-    previous = request.verification_level
-    result = await session.exec(
-        update(Request)
-        .where(Request.id == request.id, Request.version == request.version)  # type: ignore[arg-type]
-        .values(verification_level=level, version=request.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise Conflict(f"request {request.reference} was changed concurrently")
-    await append_event(
-        session,
-        actor=actor.label,
-        action="request.level_raised",
-        request_id=request.id,
-        payload={"from": previous, "to": level, **payload},
-    )
-    await session.refresh(request)
-    return request
+    audit_payload = {"from": request.verification_level, "to": level, **payload}
+    values = {"verification_level": level}
+    return await _write(session, request, values, actor, "request.level_raised", audit_payload)
 
 
 async def extend(
     session: AsyncSession, request: Request, actor: Actor, extended_due_on: date, reason: str
 ) -> Request:
     """Record an Art. 12(3) extension: a new due date with its reason, audited."""
+    values = {"extended_due_on": extended_due_on, "extension_reason": reason}
+    audit_payload = {
+        "due_on": request.due_on.isoformat(),
+        "extended_due_on": extended_due_on.isoformat(),
+    }
+    return await _write(session, request, values, actor, "request.extended", audit_payload)
+
+
+async def _write(
+    session: AsyncSession,
+    request: Request,
+    values: Mapping[str, Any],
+    actor: Actor,
+    action: str,
+    payload: Mapping[str, Any],
+) -> Request:
+    """Update ``request`` if nobody changed it since it was read (its version), and append
+    the audit event in the same transaction."""
     result = await session.exec(
         update(Request)
         .where(Request.id == request.id, Request.version == request.version)  # type: ignore[arg-type]
-        .values(
-            extended_due_on=extended_due_on,
-            extension_reason=reason,
-            version=request.version + 1,
-        )
+        .values(**values, version=request.version + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise Conflict(f"request {request.reference} was changed concurrently")
     await append_event(
-        session,
-        actor=actor.label,
-        action="request.extended",
-        request_id=request.id,
-        payload={
-            "due_on": request.due_on.isoformat(),
-            "extended_due_on": extended_due_on.isoformat(),
-        },
+        session, actor=actor.label, action=action, request_id=request.id, payload=payload
     )
     await session.refresh(request)
     return request
