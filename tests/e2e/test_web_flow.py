@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -222,3 +223,35 @@ async def test_api_web_requests_get_a_status_link_and_a_code(
     assert re.fullmatch(r"http://127\.0\.0\.1:8000/status/[A-Za-z0-9_-]{43}", status_url)
     path = status_url.removeprefix("http://127.0.0.1:8000")
     assert created.json()["reference"] in (await web_client.get(path)).text
+
+
+async def test_with_the_pause_policy_the_days_waiting_for_the_person_are_added(
+    web_settings: Settings, smtp_server: MailCatcher, db: Database, tmp_path: Any
+) -> None:
+    import time_machine
+    from litestar.testing import AsyncTestClient
+
+    from dsr.app import create_app
+    from dsr.domain.deadlines import paused_deadline
+
+    (tmp_path / "pause.yaml").write_text("policies: {pause_for_identity: true}\n")
+    settings = web_settings.model_copy(update={"config": tmp_path / "pause.yaml"})
+    mailroom = Mailroom(settings, smtp_server)
+    with time_machine.travel(datetime(2026, 11, 2, 9, 0, tzinfo=UTC), tick=False) as traveller:
+        async with AsyncTestClient(
+            app=create_app(settings), base_url="http://testserver.local"
+        ) as client:
+            response = await submit(client)
+            status_path = response.headers["location"].split("?")[0]
+            traveller.shift(timedelta(days=5))  # the person answers five days later
+            await post_form(client, status_path, f"{status_path}/resend")
+            await mailroom.deliver()
+            confirmed = await post_form(
+                client, status_path, f"{status_path}/verify", code=mailroom.code()
+            )
+            assert confirmed.status_code == 303
+    request = await _status_of(db)
+    assert request.due_on == date(2026, 12, 2)  # the unpaused deadline stays
+    assert request.paused_days == 5
+    assert request.paused_due_on == paused_deadline(date(2026, 12, 2), 5) == date(2026, 12, 7)
+    assert request.effective_due_on == date(2026, 12, 7)

@@ -92,3 +92,11 @@ def _zone(timezone: str) -> ZoneInfo:
         return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"unknown time zone {timezone!r}") from exc
+
+
+def paused_deadline(due: date, paused_days: int, region: str = DEFAULT_REGION) -> date | None:
+    """``due`` moved by the days spent waiting for identity information (LEGAL.md §1, a policy
+    switch), rolled to a working day; None when nothing was paused."""
+    if paused_days <= 0:
+        return None
+    return next_working_day(due + timedelta(days=paused_days), region)

@@ -35,7 +35,11 @@ class Request(SQLModel, table=True):
 
     __tablename__ = "request"
     __table_args__ = (
-        Index("ix_request_effective_due", text("coalesce(extended_due_on, due_on)"), "reference"),
+        Index(
+            "ix_request_effective_due",
+            text("coalesce(paused_due_on, extended_due_on, due_on)"),
+            "reference",
+        ),
         Index("ix_request_status_due", "status", "due_on"),
     )
 
@@ -47,6 +51,8 @@ class Request(SQLModel, table=True):
     received_at: datetime = Field(sa_type=UTCDateTime)
     due_on: date
     extended_due_on: date | None = None
+    paused_days: int = 0
+    paused_due_on: date | None = None
     extension_reason: str | None = Field(default=None, sa_type=Text)
     verification_level: str = Field(default="none", max_length=16)
     language: str = Field(default="de", max_length=8)
@@ -63,12 +69,15 @@ class Request(SQLModel, table=True):
 
     @property
     def effective_due_on(self) -> date:
-        return self.extended_due_on or self.due_on
+        """The date the answer is due: paused, else extended, else the first deadline."""
+        return self.paused_due_on or self.extended_due_on or self.due_on
 
 
 def effective_due() -> ColumnElement[date]:
     """``effective_due_on`` in SQL (the expression the due-date index is built on)."""
-    return func.coalesce(col(Request.extended_due_on), col(Request.due_on))
+    return func.coalesce(
+        col(Request.paused_due_on), col(Request.extended_due_on), col(Request.due_on)
+    )
 
 
 class Verification(SQLModel, table=True):

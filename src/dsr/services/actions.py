@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import DsrConfig
-from dsr.domain.deadlines import receipt_date, response_deadline
+from dsr.domain.deadlines import paused_deadline, receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput, InvalidTransition, NotFound
 from dsr.domain.identity import clean_text
 from dsr.domain.vocabulary import Language, RejectionGround, RequestStatus
@@ -126,7 +126,8 @@ class RequestActions:
         extended = response_deadline(
             request.received_at, self.region, extended=True, timezone=self.timezone
         )
-        request = await engine.extend(self.session, request, actor, extended, reason)
+        paused = paused_deadline(extended, request.paused_days, self.region)
+        request = await engine.extend(self.session, request, actor, extended, reason, paused)
         language = Language(request.language)
         mailer = RequesterMail(self.mail, self.vault, self.config.controller, self.sender_address)
         await mailer.send(
@@ -135,7 +136,7 @@ class RequestActions:
             "extended",
             N_("Your request %(reference)s: we need more time"),
             due_on=long_date(request.due_on, language),
-            extended_due_on=long_date(extended, language),
+            extended_due_on=long_date(request.effective_due_on, language),
             reason=reason,
         )
         return request

@@ -33,7 +33,7 @@ from dsr.security.passwords import token_digest
 from dsr.security.ratelimit import RateLimiter
 from dsr.security.vault import Vault
 from dsr.services.requests import RequestService
-from dsr.services.verification import EmailVerification
+from dsr.services.verification import EmailVerification, identity_pause
 from dsr.workflows import engine
 from dsr.workflows.engine import Actor
 
@@ -116,6 +116,11 @@ class PhoneIntake:
                     return KbaOutcome(request, matched, old_channel="email")
                 await self.letter_to_address_on_file(request, actor)
                 return KbaOutcome(request, matched, old_channel="letter")
+            paused = None
+            if self.config.policies.pause_for_identity:
+                paused = await identity_pause(
+                    self.session, request, utcnow(), self.requests.region, self.requests.timezone
+                )
             await engine.apply(
                 self.session,
                 request,
@@ -123,6 +128,7 @@ class PhoneIntake:
                 actor,
                 level=VerificationLevel.KBA.value,
                 payload={"method": "kba"},
+                paused=paused,
             )
         return KbaOutcome(request, matched)
 

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from jinja2 import Environment
@@ -20,9 +20,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import Controller
+from dsr.domain.deadlines import paused_deadline, receipt_date
 from dsr.domain.vocabulary import Language, RequestKind, RequestStatus, VerificationLevel
 from dsr.i18n import N_, gettext
-from dsr.models import Request, Verification
+from dsr.models import Event, Request, Verification
 from dsr.models.base import utcnow
 from dsr.notify.requester import RequesterMail
 from dsr.security.audit import append_event
@@ -54,6 +55,9 @@ class EmailVerification:
     controller: Controller
     base_url: str
     sender_address: str
+    pause_for_identity: bool = False
+    region: str = "DE-NW"
+    timezone: str = "Europe/Berlin"
 
     async def start(self, request: Request, status_token: str) -> None:
         """Ask for verification: a fresh code and link, by e-mail to the address given."""
@@ -133,6 +137,9 @@ class EmailVerification:
             .where(col(Verification.id) == verification.id)
             .values(result="passed", completed_at=now, link_digest=None, code_hash=None)
         )
+        paused = None
+        if self.pause_for_identity:
+            paused = await identity_pause(self.session, request, now, self.region, self.timezone)
         await engine.apply(
             self.session,
             request,
@@ -140,6 +147,7 @@ class EmailVerification:
             SUBJECT,
             level=VerificationLevel.EMAIL.value,
             payload={"method": METHOD},
+            paused=paused,
         )
 
     async def _pending(self, request: Request) -> Verification | None:
@@ -204,3 +212,24 @@ class EmailVerification:
     def _code_hash(self, verification: Verification, code: str) -> str:
         message = f"{verification.id}:{code}".encode()
         return hmac.new(self.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+async def identity_pause(
+    session: AsyncSession, request: Request, now: datetime, region: str, timezone: str
+) -> tuple[int, date | None] | None:
+    """With the pause policy on: the days between asking for identity information and
+    receiving it, and the due date moved by them (the unpaused date stays as ``due_on``)."""
+    if request.status != RequestStatus.AWAITING_VERIFICATION.value:
+        return None
+    asked = (
+        await session.exec(
+            select(Event)
+            .where(Event.request_id == request.id, Event.action == "request.ask_verification")
+            .order_by(col(Event.seq).desc())
+            .limit(1)
+        )
+    ).first()
+    if asked is None:
+        return None
+    days = (receipt_date(now, timezone) - receipt_date(asked.at, timezone)).days
+    return days, paused_deadline(request.extended_due_on or request.due_on, days, region)

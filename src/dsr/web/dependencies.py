@@ -56,6 +56,9 @@ def provide_public_desk(
         controller=controller,
         base_url=base_url,
         sender_address=settings.mail_from,
+        pause_for_identity=state.config.policies.pause_for_identity,
+        region=settings.region,
+        timezone=settings.timezone,
     )
     return PublicDesk(
         session=session,

@@ -226,6 +226,8 @@ class DpoController(Controller):
             extended_due_on=long_date(found.extended_due_on, language)
             if found.extended_due_on
             else None,
+            paused_due_on=long_date(found.paused_due_on, language) if found.paused_due_on else None,
+            paused_days=found.paused_days,
             light=traffic_light(found.effective_due_on, today) if status.is_open else "closed",
             timeline=[
                 (

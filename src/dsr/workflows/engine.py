@@ -109,6 +109,7 @@ async def apply(
     ground: str | None = None,
     outcome: str | None = None,
     payload: Mapping[str, Any] | None = None,
+    paused: tuple[int, date | None] | None = None,
 ) -> Outcome:
     """Apply lifecycle ``event`` to ``request`` (idempotent; raises on a stale version)."""
     if event not in EVENTS:
@@ -126,6 +127,8 @@ async def apply(
     values: dict[str, Any] = {"status": target}
     if event == "verify":
         values["verification_level"] = level
+        if paused and paused[0] > 0:
+            values["paused_days"], values["paused_due_on"] = paused
     if target in CLOSED_STATUSES:
         values["closed_at"] = utcnow()
         values["outcome"] = outcome or ground or target
@@ -134,6 +137,8 @@ async def apply(
         audit_payload["level"] = level
     if ground:
         audit_payload["ground"] = ground
+    if "paused_days" in values:
+        audit_payload["paused_days"] = values["paused_days"]
     await _write(session, request, values, actor, f"request.{event}", audit_payload)
     return Outcome(request, changed=True)
 
@@ -148,10 +153,19 @@ async def raise_level(
 
 
 async def extend(
-    session: AsyncSession, request: Request, actor: Actor, extended_due_on: date, reason: str
+    session: AsyncSession,
+    request: Request,
+    actor: Actor,
+    extended_due_on: date,
+    reason: str,
+    paused_due_on: date | None = None,
 ) -> Request:
     """Record an Art. 12(3) extension: a new due date with its reason, audited."""
-    values = {"extended_due_on": extended_due_on, "extension_reason": reason}
+    values = {
+        "extended_due_on": extended_due_on,
+        "extension_reason": reason,
+        "paused_due_on": paused_due_on,
+    }
     audit_payload = {
         "due_on": request.due_on.isoformat(),
         "extended_due_on": extended_due_on.isoformat(),
