@@ -118,3 +118,7 @@ def test_dpo_desk(browser: Any, demo_server: tuple[str, str]) -> None:
     assert "Abgeschlossen" in page.inner_text("main")
     assert "An die Person freigegeben" in page.inner_text("main")
     screenshot(page, "dpo-4-released")
+
+    page.get_by_role("link", name="Statistik").click()
+    assert page.locator("svg.chart rect").count() == 12
+    screenshot(page, "dpo-5-stats")

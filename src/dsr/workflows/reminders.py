@@ -75,7 +75,7 @@ class Reminders:
                 reference=request.reference,
                 due=long_date(request.effective_due_on, Language.DE),
                 overdue=kind == OVERDUE,
-                link=f"{self.base_url}/api/v1/requests/{request.reference}",
+                link=f"{self.base_url}/dpo/requests/{request.reference}",
             )
             sent += 1
         return sent
