@@ -61,6 +61,7 @@ def test_dpo_desk(browser: Any, demo_server: tuple[str, str]) -> None:
     assert dana and anna and customer, loaded
     overdue = _letter(server, anna.group(1), 40, "late@example.net")
     recent = _letter(server, anna.group(1), 3, "recent@example.net")
+    soon = _letter(server, anna.group(1), 28, "soon@example.net")
     access = _api(
         server,
         "/api/v1/requests",
@@ -83,6 +84,11 @@ def test_dpo_desk(browser: Any, demo_server: tuple[str, str]) -> None:
     first = page.locator("table.list tbody tr").first
     assert overdue in first.inner_text() and "überfällig" in first.inner_text()
     assert first.get_attribute("class") == "light-overdue"
+    second = page.locator("table.list tbody tr").nth(1)
+    assert soon in second.inner_text() and second.get_attribute("class") in {
+        "light-soon",
+        "light-week",
+    }
     assert (
         first.locator("td").first.evaluate("cell => getComputedStyle(cell).backgroundColor")
         == "rgb(253, 236, 234)"
