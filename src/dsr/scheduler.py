@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from jinja2 import Environment
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import DsrConfig
@@ -33,13 +34,15 @@ class Jobs:
     sender_address: str
     runner: Runner
     base_url: str = ""
+    mail: Environment = field(default_factory=new_environment)  # one, not one per tick
 
     async def deliver_mail(self) -> None:
         await deliver_due(self.database, self.vault.cipher, self.smtp, self.sender_address)
 
     async def sweep(self) -> None:
-        """Expired downloads, unconfirmed requests, and the retention purge."""
+        """Expired downloads, unconfirmed requests, the retention purge, reminders, digest."""
         now = utcnow()
+        config = self.runner.config
         async with self.database.session_scope() as session:
             await purge_expired(session, now)
         async with self.database.session_scope() as session:
@@ -49,9 +52,9 @@ class Jobs:
         async with self.database.session_scope() as session:
             reminders = Reminders(
                 session,
-                self.runner.config,
+                config,
                 self.vault,
-                new_environment(),
+                self.mail,
                 self.base_url,
                 self.sender_address,
                 self.runner.timezone,
@@ -60,14 +63,8 @@ class Jobs:
             await reminders.send_digest(now)
 
     def _sweeps(self, session: AsyncSession) -> Sweeps:
-        return Sweeps(
-            session,
-            self.runner.config,
-            self.vault,
-            new_environment(),
-            self.base_url,
-            self.sender_address,
-        )
+        config = self.runner.config
+        return Sweeps(session, config, self.vault, self.mail, self.base_url, self.sender_address)
 
     async def run_tasks(self) -> None:
         while await self.runner.run_once():  # keep going while there is work
