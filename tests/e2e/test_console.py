@@ -178,7 +178,6 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/dpo"): {"dpo"},
     ("GET", "/dpo/requests/{reference:str}"): {"dpo"},
     ("POST", "/dpo/requests/{reference:str}/actions/{action:str}"): {"dpo"},
-    ("GET", "/dpo/requests/{reference:str}/package"): {"dpo"},
     ("GET", "/dpo/stats"): {"dpo"},
     ("GET", "/dpo/register.csv"): {"dpo"},
     ("GET", "/admin/staff"): {"admin"},

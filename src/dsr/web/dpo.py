@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter
@@ -300,17 +300,3 @@ class DpoController(Controller):
                 f"/dpo/requests/{reference}?e={exc.code}", status_code=HTTP_303_SEE_OTHER
             )
         return Redirect(f"/dpo/requests/{reference}?n=done", status_code=HTTP_303_SEE_OTHER)
-
-    @get("/requests/{reference:str}/package")
-    async def package(
-        self,
-        request: Request[Any, Any, Any],
-        reference: Reference,
-        request_service: NamedDependency[RequestService],
-    ) -> Response[bytes]:
-        content = await request_service.package(reference, current_actor(request))
-        return Response(
-            content,
-            media_type="application/zip",
-            headers={"Content-Disposition": f'attachment; filename="{reference}.zip"'},
-        )
