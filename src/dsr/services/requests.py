@@ -153,7 +153,10 @@ class RequestService:
         return request
 
     async def detail(self, reference: str, actor: Actor) -> RequestDetail:
-        request = await self.visible(reference, actor)
+        return await self.detail_of(await self.visible(reference, actor))
+
+    async def detail_of(self, request: Request) -> RequestDetail:
+        """The detail of a request the caller may already see."""
         tasks = (
             await self.session.exec(
                 select(Task).where(Task.request_id == request.id).order_by(col(Task.store))

@@ -31,7 +31,7 @@ from dsr.services.staff import add_staff
 from dsr.services.staff_auth import SignIn, StaffAuth, reset_totp
 from dsr.text import CHANGE_FIELDS, KIND_NAMES, STATUS_NAMES
 from dsr.web.auth import SESSION_COOKIE, current_actor, requires_enrolment, requires_role
-from dsr.web.pages import page, page_language
+from dsr.web.pages import page, page_language, request_headline
 from dsr.web.public import client_address
 
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -292,7 +292,7 @@ class ConsoleController(Controller):
     ) -> Template:
         actor = current_actor(request)
         found = await request_service.visible(reference, actor)
-        detail = await request_service.detail(reference, actor)
+        detail = await request_service.detail_of(found)
         language = page_language(request)
         checked = _parse_checked(request.query_params.get("checked", ""))
         notice = NOTICES.get(request.query_params.get("n", ""))
@@ -301,9 +301,7 @@ class ConsoleController(Controller):
             "console_request.html",
             N_("Request"),
             detail=detail,
-            status_text=gettext(language, STATUS_NAMES[RequestStatus(found.status)]),
-            kind_text=gettext(language, KIND_NAMES[RequestKind(found.kind)]),
-            received_on=long_date(detail.received_on, language),
+            **request_headline(found, language, request.app.state.settings.timezone),
             due_on=long_date(found.effective_due_on, language),
             checked=checked,
             fact_labels={k: gettext(language, v) for k, v in FACT_LABELS.items()},
@@ -342,13 +340,7 @@ class ConsoleController(Controller):
         request_service: NamedDependency[RequestService],
         phone_intake: NamedDependency[PhoneIntake],
     ) -> Redirect:
-        actor = current_actor(request)
-        found = await request_service.visible(reference, actor)
-        sent = await phone_intake.code_to_email_on_file(found, actor)
-        return Redirect(
-            f"/console/requests/{reference}?n={'code' if sent else 'none'}",
-            status_code=HTTP_303_SEE_OTHER,
-        )
+        return await self._on_file(request, reference, request_service, phone_intake, "code")
 
     @post("/requests/{reference:str}/letter")
     async def letter(
@@ -358,10 +350,25 @@ class ConsoleController(Controller):
         request_service: NamedDependency[RequestService],
         phone_intake: NamedDependency[PhoneIntake],
     ) -> Redirect:
+        return await self._on_file(request, reference, request_service, phone_intake, "letter")
+
+    async def _on_file(
+        self,
+        request: Request[Any, Any, Any],
+        reference: str,
+        request_service: RequestService,
+        phone_intake: PhoneIntake,
+        channel: str,
+    ) -> Redirect:
+        """Verify through a channel on file: a code by e-mail, or a letter."""
         actor = current_actor(request)
         found = await request_service.visible(reference, actor)
-        await phone_intake.letter_to_address_on_file(found, actor)
-        return Redirect(f"/console/requests/{reference}?n=letter", status_code=HTTP_303_SEE_OTHER)
+        if channel == "letter":
+            await phone_intake.letter_to_address_on_file(found, actor)
+            notice = "letter"
+        else:
+            notice = "code" if await phone_intake.code_to_email_on_file(found, actor) else "none"
+        return Redirect(f"/console/requests/{reference}?n={notice}", status_code=HTTP_303_SEE_OTHER)
 
     def _intake(
         self, request: Request[Any, Any, Any], form: dict[str, str], errors: dict[str, str]

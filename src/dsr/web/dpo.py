@@ -29,7 +29,7 @@ from dsr.services.stats import bar_chart, monthly, register_rows
 from dsr.text import KIND_NAMES, STATUS_NAMES
 from dsr.web.auth import current_actor, requires_role
 from dsr.web.console import staff_page
-from dsr.web.pages import page_language
+from dsr.web.pages import page_language, request_headline
 
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Reference = Annotated[str, PathParameter(pattern=r"^DSR-\d{4}-\d{6}$", max_length=16)]
@@ -207,7 +207,7 @@ class DpoController(Controller):
         actor = current_actor(request)
         language = page_language(request)
         found = await request_service.visible(reference, actor)
-        detail = await request_service.detail(reference, actor)
+        detail = await request_service.detail_of(found)
         earlier = await request_service.earlier_requests(found)
         status = RequestStatus(found.status)
         today = receipt_date(utcnow(), request.app.state.settings.timezone)
@@ -219,9 +219,7 @@ class DpoController(Controller):
             "dpo_request.html",
             N_("Request"),
             detail=detail,
-            status_text=gettext(language, STATUS_NAMES[status]),
-            kind_text=gettext(language, KIND_NAMES[RequestKind(found.kind)]),
-            received_on=long_date(detail.received_on, language),
+            **request_headline(found, language, request.app.state.settings.timezone),
             due_on=long_date(found.due_on, language),
             extended_due_on=long_date(found.extended_due_on, language)
             if found.extended_due_on

@@ -8,9 +8,12 @@ from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Template
 
-from dsr.domain.vocabulary import Language
+from dsr.domain.deadlines import receipt_date
+from dsr.domain.vocabulary import Language, RequestKind, RequestStatus
 from dsr.i18n import gettext, pick_language
-from dsr.rendering import language_globals
+from dsr.models import Request as RequestRow
+from dsr.rendering import language_globals, long_date
+from dsr.text import KIND_NAMES, STATUS_NAMES
 
 LANGUAGE_COOKIE = "dsr_lang"
 
@@ -21,6 +24,15 @@ def page_language(request: Request[Any, Any, Any]) -> Language:
         request.headers.get("accept-language"),
         request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE),
     )
+
+
+def request_headline(request: RequestRow, language: Language, timezone: str) -> dict[str, str]:
+    """Status, kind and receipt date of a request as staff pages show them."""
+    return {
+        "status_text": gettext(language, STATUS_NAMES[RequestStatus(request.status)]),
+        "kind_text": gettext(language, KIND_NAMES[RequestKind(request.kind)]),
+        "received_on": long_date(receipt_date(request.received_at, timezone), language),
+    }
 
 
 def page(
