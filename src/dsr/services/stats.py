@@ -20,6 +20,7 @@ from dsr.db import Database
 from dsr.domain.deadlines import add_months, receipt_date
 from dsr.domain.vocabulary import RequestStatus
 from dsr.models import Request
+from dsr.services.requests import request_counts
 
 REGISTER_COLUMNS = (
     "reference",
@@ -82,15 +83,9 @@ async def monthly(
             month.closed += 1
             month.on_time += closed <= request.effective_due_on
             month.days_to_close.append((closed - received).days)
-    open_rows = (
-        await session.exec(
-            select(Request).where(
-                col(Request.status).in_([s.value for s in RequestStatus if s.is_open])
-            )
-        )
-    ).all()
-    overdue = sum(1 for r in open_rows if r.effective_due_on < today)
-    return Statistics(list(by_month.values()), len(open_rows), overdue)
+    counts = await request_counts(session, today)
+    open_now = sum(n for status, n in counts.by_status.items() if RequestStatus(status).is_open)
+    return Statistics(list(by_month.values()), open_now, counts.overdue)
 
 
 def bar_chart(stats: Statistics, title: str) -> str:
