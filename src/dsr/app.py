@@ -32,13 +32,14 @@ from dsr.scheduler import running_worker
 from dsr.security.ratelimit import RateLimiter
 from dsr.security.vault import Vault
 from dsr.settings import Settings, with_secrets
-from dsr.web.api import RequestController, processor_callback
+from dsr.web.api import LetterController, RequestController, processor_callback
 from dsr.web.auth import StaffAuthMiddleware
 from dsr.web.console import AdminController, ConsoleController, SignInController
 from dsr.web.dependencies import (
     provide_actions,
     provide_callbacks,
     provide_downloads,
+    provide_letter_office,
     provide_phone_intake,
     provide_public_desk,
     provide_request_service,
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         AdminController,
         DpoController,
         RequestController,
+        LetterController,
         processor_callback,
         health,
         metrics,
@@ -135,6 +137,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         dependencies={
             "session": Provide(provide_session),
             "request_service": Provide(provide_request_service, sync_to_thread=False),
+            "letter_office": Provide(provide_letter_office, sync_to_thread=False),
             "public_desk": Provide(provide_public_desk, sync_to_thread=False),
             "request_actions": Provide(provide_actions, sync_to_thread=False),
             "downloads": Provide(provide_downloads, sync_to_thread=False),

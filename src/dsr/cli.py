@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from dsr.domain.errors import DsrError
@@ -86,10 +87,44 @@ def _parser() -> argparse.ArgumentParser:
     deadline.add_argument("--region", default=None, help="e.g. DE-NW (default: DSR_REGION)")
     deadline.set_defaults(run=_deadline)
 
+    letters = commands.add_parser("letters", help="letter templates").add_subparsers(
+        metavar="ACTION"
+    )
+    init = letters.add_parser("init", help="write the default Word templates to edit")
+    init.add_argument("directory", type=Path, help="e.g. /etc/dsr/letters (then DSR_LETTERS_DIR)")
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+    init.set_defaults(run=_letters_init)
+    check = letters.add_parser("check", help="render every template with sample facts")
+    check.set_defaults(run=_letters_check)
+
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(metavar="ACTION")
     verify = audit.add_parser("verify", help="check the hash chain")
     verify.set_defaults(run=_audit_verify)
     return parser
+
+
+def _letters_init(args: argparse.Namespace) -> int:
+    from dsr.letters.blueprints import write_templates
+
+    written = write_templates(args.directory, overwrite=args.force)
+    for path in written:
+        print(path)
+    print(f"{len(written)} templates written; point DSR_LETTERS_DIR at {args.directory}")
+    return 0
+
+
+def _letters_check(args: argparse.Namespace) -> int:
+    from dsr.letters.catalog import letters_dir
+    from dsr.letters.check import check_templates
+
+    directory = letters_dir(_settings().letters_dir)
+    problems = check_templates(directory)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{directory}: every letter template renders in every language")
+    return 0
 
 
 def _iso_date(value: str) -> date:

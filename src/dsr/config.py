@@ -1,14 +1,15 @@
 """``dsr.yaml``: controller, policies, processing records and data stores.
 
-Unknown keys and wrong types are errors that name the file and the key. Sections the code
-does not use yet (``processing``, ``stores``) are kept as plain data.
+Unknown keys and wrong types are errors that name the file and the key. Texts that letters
+quote (processing records, store labels) may be one string, or one per language
+(``{de: ..., en: ...}``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
@@ -70,11 +71,89 @@ Identifier = Literal["email", "phone", "customer_number"]
 Field_ = Literal["name", "email", "phone", "postal_address", "customer_number"]
 
 
+Text = str | dict[Literal["de", "en"], str]
+
+
+def localized(text: Text | None, language: str) -> str:
+    """``text`` in ``language``: the string itself, or that language's entry, else German."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    chosen = text.get(language) or text.get("de")  # type: ignore[call-overload]
+    return chosen or next(iter(text.values()), "")
+
+
+# The EU and the other EEA states: transfers elsewhere need Art. 15(2) safeguards in letters.
+EEA = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IS",
+        "IT",
+        "LI",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "NO",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ]
+)
+
+
 class Recipient(_Strict):
     """A recipient of the data (Art. 15(1)(c), Art. 19), named as the letter names it."""
 
     name: str
-    country: str = "DE"
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "DE"
+    safeguards: Text | None = Field(
+        default=None, description="Art. 46 safeguards for a country outside the EU/EEA"
+    )
+
+    @model_validator(mode="after")
+    def _safeguards_outside_eea(self) -> Recipient:
+        if self.country not in EEA and not self.safeguards:
+            raise ValueError(
+                f"recipient {self.name}: {self.country} is outside the EU/EEA, "
+                "name the safeguards (Art. 15(2), e.g. standard contractual clauses)"
+            )
+        return self
+
+
+class ProcessingRecord(_Strict):
+    """One entry of the records of processing activities (Art. 30), as Art. 15(1) quotes it
+    to a person whose data of one of ``categories`` was found."""
+
+    name: Text
+    purposes: list[Text]
+    legal_basis: Text
+    categories: list[str]
+    recipients: list[Recipient] = Field(default_factory=list)
+    storage: Text
+    source: Text | None = Field(default=None, description="where not collected from the person")
+    automated_decisions: Text | None = Field(
+        default=None, description="Art. 22 decisions incl. profiling; empty means none"
+    )
 
 
 class ColumnSpec(_Strict):
@@ -127,6 +206,7 @@ class _Store(_Strict):
     name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
     timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
     recipient: Recipient | None = None
+    label: Text | None = Field(default=None, description="what letters call this store")
 
 
 class SqlStore(_Store):
@@ -194,7 +274,7 @@ Store = Annotated[SqlStore | RedisStore | HttpStore | ManualStore, Field(discrim
 class DsrConfig(_Strict):
     controller: Controller = Controller()
     policies: Policies = Policies()
-    processing: list[dict[str, Any]] = Field(default_factory=list)
+    processing: list[ProcessingRecord] = Field(default_factory=list)
     stores: list[Store] = Field(default_factory=list)
 
     @model_validator(mode="after")

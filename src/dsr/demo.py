@@ -270,6 +270,7 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
     stores: list[dict[str, Any]] = [
         {
             "name": "shop",
+            "label": {"de": "Kundendatenbank", "en": "Customer database"},
             "type": "sql",
             "url": shop,
             "system_of_record": True,
@@ -357,6 +358,7 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
         },
         {
             "name": "newsletter",
+            "label": {"de": "Newsletter-Versand", "en": "Newsletter mailing"},
             "type": "http",
             "url": f"{base_url.rstrip('/')}/demo/newsletter",
             "secret_file": str(secret_file),
@@ -365,6 +367,7 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
         },
         {
             "name": "archive",
+            "label": {"de": "Papierarchiv", "en": "Paper archive"},
             "type": "manual",
             "instructions": "Papierakte im Archiv prüfen und vernichten.",
         },
@@ -374,6 +377,7 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
             1,
             {
                 "name": "sessions",
+                "label": {"de": "Sitzungen im Kundenportal", "en": "Customer portal sessions"},
                 "type": "redis",
                 "url": redis_url,
                 "keys": ["session:{customer_number}:*"],
@@ -387,20 +391,85 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
             "email": "datenschutz@example.org",
             "dpo": {"name": "Dr. Datenschutz", "email": "dsb@example.org"},
         },
-        "processing": [
-            {
-                "name": "Kundenkonto",
-                "purposes": ["Vertragsabwicklung"],
-                "legal_basis": "Art. 6 Abs. 1 lit. b DSGVO",
-                "categories": ["identity", "contact", "contract", "payment"],
-                "recipients": [{"name": "Paketdienst GmbH", "country": "DE"}],
-                "storage": "bis 3 Jahre nach Vertragsende; Rechnungen 8 Jahre",
-                "source": "bei Ihnen erhoben",
-                "automated_decisions": "keine",
-            }
-        ],
+        "processing": DEMO_PROCESSING,
         "stores": stores,
     }
+
+
+DEMO_PROCESSING: list[dict[str, Any]] = [
+    {
+        "name": {"de": "Kundenkonto und Bestellungen", "en": "Customer account and orders"},
+        "purposes": [
+            {"de": "Abwicklung Ihrer Bestellungen", "en": "Handling your orders"},
+            {"de": "Rechnungsstellung und Buchhaltung", "en": "Invoicing and accounting"},
+        ],
+        "legal_basis": {
+            "de": "Art. 6 Abs. 1 lit. b DSGVO (Vertrag); für Rechnungen Art. 6 Abs. 1 lit. c "
+            "DSGVO mit § 147 AO, § 257 HGB",
+            "en": "Art. 6(1)(b) GDPR (contract); for invoices Art. 6(1)(c) GDPR with "
+            "§ 147 AO and § 257 HGB (German tax and commercial law)",
+        },
+        "categories": ["identity", "contact", "contract", "payment", "credentials"],
+        "recipients": [{"name": "Paketdienst GmbH", "country": "DE"}],
+        "storage": {
+            "de": "bis drei Jahre nach Ende des Vertrags; Rechnungen acht Jahre ab Ende des "
+            "Jahres, in dem sie ausgestellt wurden",
+            "en": "until three years after the contract ends; invoices eight years from the end "
+            "of the year in which they were issued",
+        },
+    },
+    {
+        "name": {"de": "Kundenservice", "en": "Customer service"},
+        "purposes": [{"de": "Bearbeitung Ihrer Anliegen", "en": "Handling your enquiries"}],
+        "legal_basis": {
+            "de": "Art. 6 Abs. 1 lit. b und f DSGVO",
+            "en": "Art. 6(1)(b) and (f) GDPR",
+        },
+        "categories": ["communication"],
+        "recipients": [
+            {
+                "name": "CallCloud Inc., San Francisco",
+                "country": "US",
+                "safeguards": {
+                    "de": "EU-Standardvertragsklauseln (Art. 46 Abs. 2 lit. c DSGVO); eine Kopie "
+                    "erhalten Sie auf Anfrage",
+                    "en": "EU standard contractual clauses (Art. 46(2)(c) GDPR); you may ask "
+                    "us for a copy",
+                },
+            }
+        ],
+        "storage": {
+            "de": "zwei Jahre nach Abschluss des Anliegens",
+            "en": "two years after the enquiry was closed",
+        },
+    },
+    {
+        "name": {"de": "Newsletter", "en": "Newsletter"},
+        "purposes": [{"de": "Zusendung unseres Newsletters", "en": "Sending our newsletter"}],
+        "legal_basis": {
+            "de": "Art. 6 Abs. 1 lit. a DSGVO (Ihre Einwilligung)",
+            "en": "Art. 6(1)(a) GDPR (your consent)",
+        },
+        "categories": ["marketing"],
+        "recipients": [{"name": "Newsletter Versand GmbH", "country": "DE"}],
+        "storage": {"de": "bis Sie sich abmelden", "en": "until you unsubscribe"},
+    },
+    {
+        "name": {"de": "Kundenportal", "en": "Customer portal"},
+        "purposes": [
+            {
+                "de": "Anmeldung und Warenkorb im Kundenportal",
+                "en": "Sign-in and shopping cart in the customer portal",
+            }
+        ],
+        "legal_basis": {"de": "Art. 6 Abs. 1 lit. b DSGVO", "en": "Art. 6(1)(b) GDPR"},
+        "categories": ["usage"],
+        "storage": {
+            "de": "30 Tage nach der letzten Sitzung",
+            "en": "30 days after the last session",
+        },
+    },
+]
 
 
 def write_config(path: Path, config: dict[str, Any]) -> bool:

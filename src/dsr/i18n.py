@@ -65,6 +65,11 @@ MESSAGES: dict[str, str] = {
     "timezone_required": N_("Please include a time zone."),
     "in_future": N_("Must not be in the future."),
     "too_old": N_("Too far back (90 days at most)."),
+    "letter_template": N_(
+        "A letter template cannot be used (missing, not a .docx, or an unknown placeholder). "
+        "Nothing was changed; the server log names the template."
+    ),
+    "pdf_unavailable": N_("PDF needs LibreOffice, which is not installed on this server."),
     "invalid_username": N_("Username: 2–64 characters, lower-case letters, digits, . _ -"),
 }
 

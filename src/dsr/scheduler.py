@@ -14,6 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.config import DsrConfig
 from dsr.connectors.base import Connector
 from dsr.db import Database
+from dsr.letters.catalog import letters_dir
+from dsr.letters.office import LetterOffice
 from dsr.models.base import utcnow
 from dsr.notify.outbox import deliver_due
 from dsr.notify.smtp import SmtpConfig
@@ -100,7 +102,24 @@ async def running_worker(
     connectors: Mapping[str, Connector],
 ) -> AsyncIterator[Runner]:
     """The runner and the outbox on a scheduler tick, for as long as the context lasts."""
-    runner = Runner(database, config, connectors, vault, timezone=settings.timezone)
+    mail = new_environment()
+
+    def letters(session: AsyncSession) -> LetterOffice:
+        return LetterOffice(
+            session=session,
+            config=config,
+            vault=vault,
+            mail=mail,
+            base_url=settings.base_url.rstrip("/"),
+            sender_address=settings.mail_from,
+            secret_key=settings.secret_key,
+            letters_dir=letters_dir(settings.letters_dir),
+            timezone=settings.timezone,
+        )
+
+    runner = Runner(
+        database, config, connectors, vault, timezone=settings.timezone, letters=letters
+    )
     jobs = Jobs(
         database,
         vault,
@@ -108,6 +127,7 @@ async def running_worker(
         settings.mail_from,
         runner,
         settings.base_url.rstrip("/"),
+        mail,
     )
     scheduler = build_scheduler(jobs, settings.tick_seconds)
     scheduler.start()

@@ -102,8 +102,10 @@ class LetterOut(BaseModel):
     kind: str
     language: str
     version: int
+    sha256: str
     created_at: datetime
     sent_at: datetime | None
+    channel: str | None
 
 
 class EventOut(BaseModel):

@@ -180,6 +180,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/dpo/requests/{reference:str}/actions/{action:str}"): {"dpo"},
     ("GET", "/dpo/stats"): {"dpo"},
     ("GET", "/dpo/register.csv"): {"dpo"},
+    ("POST", "/dpo/letters/{letter_id:uuid}/{step:str}"): {"dpo"},
     ("GET", "/admin/staff"): {"admin"},
     ("POST", "/admin/staff"): {"admin"},
     ("POST", "/admin/staff/{username:str}/deactivate"): {"admin"},
@@ -191,6 +192,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/requests/{reference:str}/verify"): EVERYONE,
     ("POST", "/api/v1/requests/{reference:str}/actions/{action:str}"): {"dpo"},
     ("GET", "/api/v1/requests/{reference:str}/package"): {"dpo"},
+    ("GET", "/api/v1/letters/{letter_id:uuid}"): {"dpo"},
+    ("POST", "/api/v1/letters/{letter_id:uuid}/render"): {"dpo"},
     ("POST", "/api/v1/callbacks/{task_id:str}"): EVERYONE,  # authenticated by signature
     ("POST", "/demo/newsletter"): EVERYONE,  # demo processor: authenticated by signature
     ("GET", "/health"): EVERYONE,
@@ -209,6 +212,8 @@ SAMPLE = {
     "{task_id:str}": "00000000-0000-0000-0000-000000000000",
     "{path:str}": "openapi.json",
     "{file_path:path}": "style.css",
+    "{letter_id:uuid}": "00000000-0000-0000-0000-000000000000",
+    "{step:str}": "render",
 }
 
 

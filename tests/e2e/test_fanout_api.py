@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
+import docx
 import pytest
 import yaml
 from litestar.testing import AsyncTestClient
@@ -169,8 +172,15 @@ async def test_dpo_actions_are_guarded_and_release_sends_a_one_time_download(wor
     assert wrong.status_code == 400 and "Dieser Code stimmt nicht." in wrong.text
     page = await client.get(token)
     got = await client.post(token, data={"_csrf_token": csrf_of(page.text), "code": code})
-    assert got.status_code == 200 and got.content == package.content
-    assert got.headers["content-type"] == "application/zip"
+    assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
+    # Every file the DPO reviewed arrives byte for byte; the access response letter is added.
+    reviewed, delivered = _zip(package.content), _zip(got.content)
+    letter_name = f"{reference}-Auskunft.docx"
+    assert set(delivered) == set(reviewed) | {letter_name}
+    assert all(delivered[name] == content for name, content in reviewed.items())
+    letter = "\n".join(p.text for p in docx.Document(io.BytesIO(delivered[letter_name])).paragraphs)
+    assert "Auskunft nach Art. 15 DSGVO" in letter and reference in letter
+    assert "Paketdienst GmbH" in letter, letter  # recipients by name (Art. 15(1)(c))
     gone = await client.get(token)
     assert "Dieser Download-Link gilt nicht mehr" in gone.text
 
@@ -190,6 +200,11 @@ async def test_reject_needs_a_ground_and_closes_the_request(world: Any) -> None:
     assert "Dritter Antrag" not in json.dumps(
         done.json()["timeline"]
     )  # the reason is not in the audit trail
+
+
+def _zip(content: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
 
 
 async def _last_mail_text(settings: Settings) -> str:

@@ -23,7 +23,6 @@ from dsr.db import Database
 from dsr.domain.vocabulary import Role
 from dsr.models import Artifact, Download, Outbox, Request, Task
 from dsr.models.base import utcnow
-from dsr.rendering import new_environment
 from dsr.schemas import RequestIn
 from dsr.security.vault import Vault
 from dsr.services.actions import RequestActions
@@ -32,6 +31,7 @@ from dsr.settings import Settings
 from dsr.workflows import engine
 from dsr.workflows.engine import SUBJECT, Actor
 from dsr.workflows.runner import Runner
+from tests.helpers import letter_office
 from tests.stores import TODAY, Processor
 
 DPO = Actor("staff", uuid.uuid4(), Role.DPO.value)
@@ -98,10 +98,7 @@ class Desk:
                 session,
                 self.config,
                 self.vault,
-                new_environment(),
-                "http://dsr.test",
-                "dsr@example.org",
-                self.settings.secret_key,
+                letter_office(session, self.config, self.settings),
             )
             return await actions.run(request, action, DPO, body)
 

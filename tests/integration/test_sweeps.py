@@ -25,6 +25,7 @@ from dsr.settings import Settings
 from dsr.workflows import engine
 from dsr.workflows.engine import SUBJECT, Actor
 from dsr.workflows.sweeps import Sweeps
+from tests.helpers import letter_office
 
 DPO = Actor("staff", uuid.uuid4(), Role.DPO.value)
 CONFIG = DsrConfig()
@@ -66,14 +67,11 @@ async def _request(
 
 def _actions(session: object, settings: Settings) -> RequestActions:
     return RequestActions(
-        session,
+        session,  # type: ignore[arg-type]
         CONFIG,
         _vault(settings),
-        new_environment(),
-        "http://dsr.test",
-        "dsr@example.org",
-        settings.secret_key,
-    )  # type: ignore[arg-type]
+        letter_office(session, CONFIG, settings),
+    )
 
 
 async def test_extension_is_three_months_from_receipt_with_reasons_told_to_the_person(

@@ -55,6 +55,12 @@ class Conflict(DsrError):
     code = "conflict"
 
 
+class Unavailable(DsrError):
+    """Something the server would need is not installed or not reachable."""
+
+    code = "unavailable"
+
+
 class TooManyRequests(DsrError):
     """A rate limit was reached; ``retry_after`` seconds until the next attempt counts."""
 

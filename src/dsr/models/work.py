@@ -46,6 +46,7 @@ class Artifact(SQLModel, table=True):
     content_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
     size: int
+    filename: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -90,6 +91,8 @@ class Letter(SQLModel, table=True):
     version: int = 1
     sha256: str = Field(max_length=64)
     artifact_id: uuid.UUID = Field(foreign_key="artifact.id")
+    context_enc: str | None = Field(default=None, sa_type=Text)  # the facts, to re-render
+    template_sha256: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     channel: str | None = Field(default=None, max_length=16)
@@ -105,7 +108,10 @@ class Outbox(SQLModel, table=True):
     recipient_enc: str = Field(sa_type=Text)
     subject: str = Field(max_length=255)
     body_enc: str = Field(sa_type=Text)
-    attachments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # [{"artifact": "<uuid>", "filename": "..."}], attached when the message is built
+    attachments: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     status: str = Field(default="pending", max_length=16, index=True)
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

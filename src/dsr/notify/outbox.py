@@ -10,7 +10,7 @@ expire, and the retry carries the same Message-ID (receivers can recognise the r
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -24,7 +24,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.db import Database
-from dsr.models import Outbox
+from dsr.models import Artifact, Outbox
 from dsr.models.base import utcnow
 from dsr.notify.smtp import SmtpConfig, send_message
 from dsr.rendering import RenderedMail
@@ -54,8 +54,10 @@ async def enqueue(
     mail: RenderedMail,
     sender_address: str,
     request_id: uuid.UUID | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> Outbox:
-    """Queue ``mail`` for ``to`` (an already validated address) in the caller's transaction."""
+    """Queue ``mail`` for ``to`` (an already validated address) in the caller's transaction;
+    ``attachments`` name archived artifacts, read when the message is built."""
     domain = sender_address.rpartition("@")[2] or "dsr.invalid"
     row = Outbox(
         request_id=request_id,
@@ -64,15 +66,28 @@ async def enqueue(
         body_enc=cipher.encrypt_json("outbox.body", {"text": mail.text, "html": mail.html}) or "",
         message_id=f"<{uuid.uuid4()}@{domain}>",
         next_attempt_at=utcnow(),
+        attachments=[{"artifact": str(a.artifact_id), "filename": a.filename} for a in attachments],
     )
     session.add(row)
     await session.flush()
     return row
 
 
-def build_message(row: Outbox, cipher: FieldCipher, sender_address: str) -> EmailMessage:
-    """The MIME message of ``row``. Headers are set through ``EmailMessage``, which refuses
-    CR/LF in header values, and the recipient is a bare address (never a display name)."""
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    artifact_id: uuid.UUID
+    filename: str  # ASCII, chosen by dsr (never typed by a requester)
+
+
+def build_message(
+    row: Outbox,
+    cipher: FieldCipher,
+    sender_address: str,
+    files: Sequence[tuple[str, str, bytes]] = (),
+) -> EmailMessage:
+    """The MIME message of ``row`` with ``files`` (filename, media type, bytes) attached.
+    Headers are set through ``EmailMessage``, which refuses CR/LF in header values, and the
+    recipient is a bare address (never a display name)."""
     recipient = cipher.decrypt("outbox.recipient", row.recipient_enc) or ""
     body = cipher.decrypt_json("outbox.body", row.body_enc)
     message = EmailMessage()
@@ -84,7 +99,22 @@ def build_message(row: Outbox, cipher: FieldCipher, sender_address: str) -> Emai
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body["text"])
     message.add_alternative(body["html"], subtype="html")
+    for filename, media_type, content in files:
+        maintype, _, subtype = media_type.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
+
+
+async def attached_files(
+    session: AsyncSession, cipher: FieldCipher, row: Outbox
+) -> list[tuple[str, str, bytes]]:
+    files = []
+    for item in row.attachments:
+        artifact = await session.get(Artifact, uuid.UUID(item["artifact"]))
+        if artifact is not None:
+            content = cipher.decrypt_bytes("artifact", artifact.content_enc)
+            files.append((item["filename"], artifact.media_type, content))
+    return files
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +140,8 @@ async def deliver_due(
     for row_id in claimed:
         async with database.session_scope() as session:
             row = await session.get_one(Outbox, row_id)
-            message = build_message(row, cipher, sender_address)
+            files = await attached_files(session, cipher, row)
+            message = build_message(row, cipher, sender_address, files)
         try:
             await send(smtp, message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:

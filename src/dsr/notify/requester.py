@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.config import Controller
 from dsr.domain.vocabulary import Language
 from dsr.models import Request, Subject
-from dsr.notify.outbox import enqueue
+from dsr.notify.outbox import Attachment, enqueue
 from dsr.rendering import render_mail
 from dsr.security.vault import Vault
 
@@ -24,7 +25,13 @@ class RequesterMail:
     sender_address: str
 
     async def send(
-        self, session: AsyncSession, request: Request, template: str, subject: str, **context: Any
+        self,
+        session: AsyncSession,
+        request: Request,
+        template: str,
+        subject: str,
+        attachments: Sequence[Attachment] = (),
+        **context: Any,
     ) -> bool:
         """Queue ``mail/<template>`` to the requester's address; False when there is none."""
         record = await session.get_one(Subject, request.subject_id)
@@ -47,5 +54,6 @@ class RequesterMail:
             mail=mail,
             sender_address=self.sender_address,
             request_id=request.id,
+            attachments=attachments,
         )
         return True

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
-from jinja2 import Environment
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,20 +15,17 @@ from dsr.domain.errors import InvalidInput, InvalidTransition, NotFound
 from dsr.domain.identity import clean_text
 from dsr.domain.vocabulary import Language, RejectionGround, RequestStatus
 from dsr.i18n import N_, gettext
-from dsr.models import Artifact, Download, Request, Task
+from dsr.letters.catalog import LetterKind
+from dsr.letters.office import LetterOffice
+from dsr.models import Request, Task
 from dsr.models.base import utcnow
-from dsr.notify.requester import RequesterMail
-from dsr.rendering import long_date
 from dsr.security.audit import append_event
-from dsr.security.passwords import token_digest
 from dsr.security.vault import Vault
-from dsr.services.downloads import code_hash
 from dsr.workflows import engine, plan
 from dsr.workflows.engine import Actor
-from dsr.workflows.fanout import PACKAGE, Fanout, lock_request
+from dsr.workflows.fanout import Fanout, lock_request
 from dsr.workflows.runner import complete_task
 
-DOWNLOAD_DAYS = 14
 GROUND_TEXT = {
     RejectionGround.UNVERIFIABLE.value: N_(
         "We could not identify you as the person the data is about (Art. 11(2) GDPR). If you "
@@ -53,10 +47,7 @@ class RequestActions:
     session: AsyncSession
     config: DsrConfig
     vault: Vault
-    mail: Environment
-    base_url: str
-    sender_address: str
-    secret_key: str
+    letters: LetterOffice
     region: str = "DE-NW"
     timezone: str = "Europe/Berlin"
 
@@ -100,16 +91,13 @@ class RequestActions:
 
     async def _send_refusal(self, request: Request, ground: str, reason: str) -> None:
         """Art. 12(4): the reasons, and the right to complain and to go to court."""
-        mailer = RequesterMail(self.mail, self.vault, self.config.controller, self.sender_address)
-        language = Language(request.language)
-        await mailer.send(
-            self.session,
-            request,
-            "refused",
-            N_("Your request %(reference)s: our decision"),
-            ground_text=gettext(language, GROUND_TEXT[ground]),
-            reason=reason,
+        kind = (
+            LetterKind.UNVERIFIABLE
+            if ground == RejectionGround.UNVERIFIABLE.value
+            else LetterKind.REFUSAL
         )
+        ground_text = gettext(Language(request.language), GROUND_TEXT[ground])
+        await self.letters.refusal(request, kind, ground_text, reason)
 
     async def _extend(self, request: Request, actor: Actor, reason: str) -> Request:
         """Art. 12(3): three months from receipt instead of one, with reasons, decided and told
@@ -128,67 +116,16 @@ class RequestActions:
         )
         paused = paused_deadline(extended, request.paused_days, self.region)
         request = await engine.extend(self.session, request, actor, extended, reason, paused)
-        language = Language(request.language)
-        mailer = RequesterMail(self.mail, self.vault, self.config.controller, self.sender_address)
-        await mailer.send(
-            self.session,
-            request,
-            "extended",
-            N_("Your request %(reference)s: we need more time"),
-            due_on=long_date(request.due_on, language),
-            extended_due_on=long_date(request.effective_due_on, language),
-            reason=reason,
-        )
+        await self.letters.extension(request)
         return request
 
     async def _release(self, request: Request, actor: Actor) -> Request:
         if request.status != RequestStatus.AWAITING_REVIEW.value:
             raise InvalidTransition("only a reviewed result can be released")
-        package = (
-            await self.session.exec(
-                select(Artifact)
-                .where(Artifact.request_id == request.id, Artifact.kind == PACKAGE)
-                .order_by(col(Artifact.created_at).desc())
-            )
-        ).first()
         outcome = await engine.apply(self.session, request, "release", actor)
-        if outcome.changed and package is not None:
-            await self._send_download(request, package)
+        if outcome.changed:
+            await self.letters.answer(outcome.request)
         return outcome.request
-
-    async def _send_download(self, request: Request, package: Artifact) -> None:
-        token, code = secrets.token_urlsafe(32), f"{secrets.randbelow(1_000_000):06d}"
-        expires = utcnow() + timedelta(days=DOWNLOAD_DAYS)
-        download = Download(
-            id=uuid.uuid4(),
-            request_id=request.id,
-            artifact_id=package.id,
-            link_digest=token_digest(token),
-            code_hash="",
-            expires_at=expires,
-        )
-        download.code_hash = code_hash(self.secret_key, download.id, code)
-        await self.session.exec(
-            update(Artifact).where(col(Artifact.id) == package.id).values(expires_at=expires)
-        )
-        self.session.add(download)
-        mailer = RequesterMail(self.mail, self.vault, self.config.controller, self.sender_address)
-        await mailer.send(
-            self.session,
-            request,
-            "download",
-            N_("Your data for request %(reference)s"),
-            download_url=f"{self.base_url}/download/{token}",
-            code=code,
-            expires_on=long_date(expires.date(), Language(request.language)),
-        )
-        await append_event(
-            self.session,
-            actor="system",
-            action="download.offered",
-            request_id=request.id,
-            payload={"artifact": str(package.id), "expires_at": expires.isoformat()},
-        )
 
     async def _retry(self, request: Request, actor: Actor, task_id: str | None) -> Request:
         tasks = await self._failed_or_named(request, task_id, {plan.FAILED, plan.PENDING})
@@ -253,7 +190,9 @@ class RequestActions:
             )
 
     def _fanout(self) -> Fanout:
-        return Fanout(session=self.session, config=self.config, vault=self.vault)
+        return Fanout(
+            session=self.session, config=self.config, vault=self.vault, letters=self.letters
+        )
 
 
 def _note(value: str | None, field: str) -> str:

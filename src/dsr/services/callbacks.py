@@ -20,6 +20,7 @@ from dsr.connectors.http import (
     result_of,
 )
 from dsr.domain.errors import InvalidInput, NotAllowed, NotFound
+from dsr.letters.office import LetterOffice
 from dsr.models import Task
 from dsr.models.base import utcnow
 from dsr.security.vault import Vault
@@ -41,6 +42,7 @@ class Callbacks:
     config: DsrConfig
     connectors: Mapping[str, Connector]
     vault: Vault
+    letters: LetterOffice | None = None
 
     async def receive(self, task_id: str, timestamp: str, signature: str, body: bytes) -> None:
         try:
@@ -73,4 +75,5 @@ class Callbacks:
             await self.session.flush()
             summary["artifact"] = str(artifact.id)
         await complete_task(self.session, task, summary, utcnow())
-        await Fanout(self.session, self.config, self.vault).advance(task.request_id)
+        fanout = Fanout(self.session, self.config, self.vault, letters=self.letters)
+        await fanout.advance(task.request_id)

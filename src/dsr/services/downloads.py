@@ -20,6 +20,7 @@ from dsr.security.passwords import token_digest
 from dsr.security.vault import Vault
 
 MAX_ATTEMPTS = 5
+PACKAGE_NAME = "meine-daten.zip"
 
 
 class DownloadCheck(StrEnum):
@@ -59,6 +60,14 @@ def code_hash(secret_key: str, download_id: uuid.UUID, code: str) -> str:
     ).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    check: DownloadCheck
+    content: bytes | None = None
+    media_type: str = ""
+    filename: str = ""
+
+
 @dataclass(slots=True)
 class Downloads:
     session: AsyncSession
@@ -82,11 +91,11 @@ class Downloads:
             return None
         return download
 
-    async def redeem(self, token: str, code: str) -> tuple[DownloadCheck, bytes | None, str]:
-        """The package bytes for the right code, once; wrong codes are counted."""
+    async def redeem(self, token: str, code: str) -> Redeemed:
+        """The file for the right code, once; wrong codes are counted."""
         download = await self.find(token)
         if download is None:
-            return DownloadCheck.GONE, None, ""
+            return Redeemed(DownloadCheck.GONE)
         if not hmac.compare_digest(
             download.code_hash, code_hash(self.secret_key, download.id, code.strip())
         ):
@@ -95,14 +104,14 @@ class Downloads:
                 .where(col(Download.id) == download.id)
                 .values(attempts=Download.attempts + 1)
             )
-            return DownloadCheck.WRONG, None, ""
+            return Redeemed(DownloadCheck.WRONG)
         claimed = await self.session.exec(
             update(Download)
             .where(col(Download.id) == download.id, col(Download.used_at).is_(None))
             .values(used_at=utcnow())
         )
         if claimed.rowcount != 1:
-            return DownloadCheck.GONE, None, ""
+            return Redeemed(DownloadCheck.GONE)
         artifact = await self.session.get_one(Artifact, download.artifact_id)
         content = self.vault.cipher.decrypt_bytes("artifact", artifact.content_enc)
         await append_event(
@@ -112,4 +121,6 @@ class Downloads:
             request_id=download.request_id,
             payload={"artifact": str(artifact.id)},
         )
-        return DownloadCheck.OK, content, artifact.media_type
+        return Redeemed(
+            DownloadCheck.OK, content, artifact.media_type, artifact.filename or PACKAGE_NAME
+        )

@@ -23,7 +23,8 @@ from dsr.connectors.base import Connector, Identifiers
 from dsr.connectors.sql import SqlConnector
 from dsr.domain.errors import ConfigError, InvalidInput, InvalidTransition
 from dsr.domain.identity import normalize_customer_number, normalize_email
-from dsr.domain.vocabulary import Channel, RequestStatus, VerificationLevel
+from dsr.domain.vocabulary import Channel, Language, RequestStatus, VerificationLevel
+from dsr.i18n import N_, gettext
 from dsr.models import Request, Subject, Verification
 from dsr.models.base import utcnow
 from dsr.schemas import RequestIn
@@ -43,6 +44,10 @@ MAX_CHECKS = 3  # per request
 
 
 CONTACT_FIELDS = frozenset({"email", "phone", "postal_address"})
+PHONE_DOUBT = N_(
+    "On the phone we could not be sure that the call came from you, so we are writing to the "
+    "address we have on file for you."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +126,7 @@ class PhoneIntake:
                 paused = await identity_pause(
                     self.session, request, utcnow(), self.requests.region, self.requests.timezone
                 )
-            await engine.apply(
+            outcome = await engine.apply(
                 self.session,
                 request,
                 "verify",
@@ -130,6 +135,8 @@ class PhoneIntake:
                 payload={"method": "kba"},
                 paused=paused,
             )
+            if outcome.changed:
+                await self.verification.letters.acknowledge(outcome.request)
         return KbaOutcome(request, matched)
 
     def _changes_contact(self, request: Request) -> bool:
@@ -181,6 +188,8 @@ class PhoneIntake:
             action="verification.letter_requested",
             request_id=request.id,
         )
+        doubt = gettext(Language(request.language), PHONE_DOUBT)
+        await self.verification.letters.ask_identity(request, doubt)
 
     async def _compare(self, given: dict[str, str]) -> dict[str, bool]:
         number = given.get("customer_number")

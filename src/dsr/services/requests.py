@@ -193,17 +193,7 @@ class RequestService:
                 )
                 for t in tasks
             ],
-            letters=[
-                LetterOut(
-                    id=str(letter.id),
-                    kind=letter.kind,
-                    language=letter.language,
-                    version=letter.version,
-                    created_at=letter.created_at,
-                    sent_at=letter.sent_at,
-                )
-                for letter in letters
-            ],
+            letters=[letter_out(letter) for letter in letters],
             timeline=[
                 EventOut(seq=e.seq, at=e.at, actor=e.actor, action=e.action, payload=e.payload)
                 for e in events
@@ -326,6 +316,19 @@ class RequestService:
         except ValueError:
             errors[field] = "invalid_text"
             return None
+
+
+def letter_out(letter: Letter) -> LetterOut:
+    return LetterOut(
+        id=str(letter.id),
+        kind=letter.kind,
+        language=letter.language,
+        version=letter.version,
+        sha256=letter.sha256,
+        created_at=letter.created_at,
+        sent_at=letter.sent_at,
+        channel=letter.channel,
+    )
 
 
 def encode_cursor(due: date, reference: str) -> str:

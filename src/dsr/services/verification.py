@@ -23,6 +23,7 @@ from dsr.config import Controller
 from dsr.domain.deadlines import paused_deadline, receipt_date
 from dsr.domain.vocabulary import Language, RequestKind, RequestStatus, VerificationLevel
 from dsr.i18n import N_, gettext
+from dsr.letters.office import LetterOffice
 from dsr.models import Event, Request, Verification
 from dsr.models.base import utcnow
 from dsr.notify.requester import RequesterMail
@@ -55,6 +56,7 @@ class EmailVerification:
     controller: Controller
     base_url: str
     sender_address: str
+    letters: LetterOffice
     pause_for_identity: bool = False
     region: str = "DE-NW"
     timezone: str = "Europe/Berlin"
@@ -140,7 +142,7 @@ class EmailVerification:
         paused = None
         if self.pause_for_identity:
             paused = await identity_pause(self.session, request, now, self.region, self.timezone)
-        await engine.apply(
+        outcome = await engine.apply(
             self.session,
             request,
             "verify",
@@ -149,6 +151,8 @@ class EmailVerification:
             payload={"method": METHOD},
             paused=paused,
         )
+        if outcome.changed:
+            await self.letters.acknowledge(outcome.request)
 
     async def _pending(self, request: Request) -> Verification | None:
         return (

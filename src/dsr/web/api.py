@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -12,8 +13,11 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from dsr.domain.errors import NotFound
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
+from dsr.letters.office import LetterOffice
+from dsr.letters.render import DOCX
 from dsr.schemas import (
     ActionIn,
+    LetterOut,
     RequestCreated,
     RequestDetail,
     RequestIn,
@@ -24,7 +28,7 @@ from dsr.schemas import (
 from dsr.services.actions import ACTIONS, RequestActions
 from dsr.services.callbacks import Callbacks
 from dsr.services.public import PublicDesk
-from dsr.services.requests import RequestFilters, RequestService
+from dsr.services.requests import RequestFilters, RequestService, letter_out
 from dsr.web.auth import current_actor, requires_role
 from dsr.web.public import client_address
 
@@ -151,6 +155,46 @@ class RequestController(Controller):
         reference: Annotated[str, REFERENCE],
     ) -> RequestDetail:
         return await request_service.detail(reference, current_actor(request))
+
+
+class LetterController(Controller):
+    path = "/api/v1/letters"
+    tags = ("letters",)
+    guards = (requires_role(Role.DPO),)
+
+    @get(
+        "/{letter_id:uuid}",
+        summary="An archived letter as DOCX, or as PDF with ?format=pdf (needs LibreOffice)",
+        media_type=DOCX,
+    )
+    async def letter(
+        self,
+        letter_id: Annotated[UUID, PathParameter()],
+        letter_office: NamedDependency[LetterOffice],
+        fmt: Annotated[
+            Literal["docx", "pdf"], QueryParameter(name="format", required=False)
+        ] = "docx",
+    ) -> Response[bytes]:
+        letter = await letter_office.find(letter_id)
+        content, media_type, filename = await letter_office.document(letter, pdf=fmt == "pdf")
+        return Response(
+            content,
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @post(
+        "/{letter_id:uuid}/render",
+        status_code=HTTP_201_CREATED,
+        summary="Render a letter again from the current template (a new archived version)",
+    )
+    async def rerender(
+        self,
+        letter_id: Annotated[UUID, PathParameter()],
+        letter_office: NamedDependency[LetterOffice],
+    ) -> LetterOut:
+        letter = await letter_office.rerender(await letter_office.find(letter_id))
+        return letter_out(letter)
 
 
 @post(

@@ -8,6 +8,8 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.letters.catalog import letters_dir
+from dsr.letters.office import LetterOffice
 from dsr.services.actions import RequestActions
 from dsr.services.callbacks import Callbacks
 from dsr.services.downloads import Downloads
@@ -40,10 +42,26 @@ def provide_request_service(state: State, session: NamedDependency[AsyncSession]
     )
 
 
+def provide_letter_office(state: State, session: NamedDependency[AsyncSession]) -> LetterOffice:
+    settings = state.settings
+    return LetterOffice(
+        session=session,
+        config=state.config,
+        vault=state.vault,
+        mail=state.templates,
+        base_url=settings.base_url.rstrip("/"),
+        sender_address=settings.mail_from,
+        secret_key=settings.secret_key,
+        letters_dir=letters_dir(settings.letters_dir),
+        timezone=settings.timezone,
+    )
+
+
 def provide_public_desk(
     state: State,
     session: NamedDependency[AsyncSession],
     request_service: NamedDependency[RequestService],
+    letter_office: NamedDependency[LetterOffice],
 ) -> PublicDesk:
     settings = state.settings
     base_url = settings.base_url.rstrip("/")
@@ -56,6 +74,7 @@ def provide_public_desk(
         controller=controller,
         base_url=base_url,
         sender_address=settings.mail_from,
+        letters=letter_office,
         pause_for_identity=state.config.policies.pause_for_identity,
         region=settings.region,
         timezone=settings.timezone,
@@ -73,16 +92,17 @@ def provide_public_desk(
     )
 
 
-def provide_actions(state: State, session: NamedDependency[AsyncSession]) -> RequestActions:
+def provide_actions(
+    state: State,
+    session: NamedDependency[AsyncSession],
+    letter_office: NamedDependency[LetterOffice],
+) -> RequestActions:
     settings = state.settings
     return RequestActions(
         session=session,
         config=state.config,
         vault=state.vault,
-        mail=state.templates,
-        base_url=settings.base_url.rstrip("/"),
-        sender_address=settings.mail_from,
-        secret_key=settings.secret_key,
+        letters=letter_office,
         region=settings.region,
         timezone=settings.timezone,
     )
@@ -92,9 +112,17 @@ def provide_downloads(state: State, session: NamedDependency[AsyncSession]) -> D
     return Downloads(session=session, vault=state.vault, secret_key=state.settings.secret_key)
 
 
-def provide_callbacks(state: State, session: NamedDependency[AsyncSession]) -> Callbacks:
+def provide_callbacks(
+    state: State,
+    session: NamedDependency[AsyncSession],
+    letter_office: NamedDependency[LetterOffice],
+) -> Callbacks:
     return Callbacks(
-        session=session, config=state.config, connectors=state.connectors, vault=state.vault
+        session=session,
+        config=state.config,
+        connectors=state.connectors,
+        vault=state.vault,
+        letters=letter_office,
     )
 
 

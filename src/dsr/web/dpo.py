@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
@@ -20,6 +21,10 @@ from dsr.domain.deadlines import receipt_date
 from dsr.domain.errors import DsrError, InvalidInput
 from dsr.domain.vocabulary import Channel, RejectionGround, RequestKind, RequestStatus, Role
 from dsr.i18n import N_, gettext, message
+from dsr.letters.catalog import TITLES, LetterKind
+from dsr.letters.office import LetterOffice
+from dsr.letters.render import LetterTemplateError, soffice
+from dsr.models import Request as Request_
 from dsr.models import Staff
 from dsr.models.base import utcnow
 from dsr.rendering import long_date
@@ -34,6 +39,13 @@ from dsr.web.pages import page_language, request_headline
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Reference = Annotated[str, PathParameter(pattern=r"^DSR-\d{4}-\d{6}$", max_length=16)]
 
+LETTER_UNSENT = N_("not sent yet: print it and send it by post")
+LETTER_CHANNELS = {
+    "email": N_("sent as an e-mail attachment"),
+    "download": N_("sent as a one-time download link"),
+    "package": N_("in the access package's download"),
+    "post": N_("sent by post"),
+}
 EVENT_TEXT = {
     "request.received": N_("Request received"),
     "request.ask_verification": N_("Confirmation requested"),
@@ -56,6 +68,8 @@ EVENT_TEXT = {
     "request.release": N_("Released to the person"),
     "request.complete": N_("Completed"),
     "download.offered": N_("Download link sent"),
+    "letter.created": N_("Letter written"),
+    "letter.sent": N_("Letter sent"),
     "download.used": N_("Package downloaded"),
     "request.reject": N_("Refused"),
     "request.withdraw": N_("Withdrawn"),
@@ -264,9 +278,43 @@ class DpoController(Controller):
                 "withdraw": status.is_open,
             },
             has_package=any(e.action == "package.built" for e in detail.timeline),
+            letters=[
+                (
+                    letter,
+                    gettext(language, TITLES[LetterKind(letter.kind)]),
+                    gettext(language, LETTER_CHANNELS.get(letter.channel or "", LETTER_UNSENT)),
+                )
+                for letter in detail.letters
+            ],
+            pdf_available=soffice() is not None,
             notice=gettext(language, N_("Done.")) if notice else None,
             error=message(error, language) if error else None,
         )
+
+    @post("/letters/{letter_id:uuid}/{step:str}")
+    async def letter_step(
+        self,
+        letter_id: Annotated[UUID, PathParameter()],
+        step: Annotated[str, PathParameter(max_length=10)],
+        letter_office: NamedDependency[LetterOffice],
+    ) -> Redirect:
+        """Render a letter again from today's template, or record that it went by post."""
+        letter = await letter_office.find(letter_id)
+        reference = (await letter_office.session.get_one(Request_, letter.request_id)).reference
+        if step == "render":
+            try:
+                await letter_office.rerender(letter)
+            except LetterTemplateError:
+                return Redirect(
+                    f"/dpo/requests/{reference}?e=letter_template", status_code=HTTP_303_SEE_OTHER
+                )
+        elif step == "posted":
+            await letter_office.mark_posted(letter)
+        else:
+            return Redirect(
+                f"/dpo/requests/{reference}?e=not_found", status_code=HTTP_303_SEE_OTHER
+            )
+        return Redirect(f"/dpo/requests/{reference}?n=done", status_code=HTTP_303_SEE_OTHER)
 
     @post("/requests/{reference:str}/actions/{action:str}")
     async def act(

@@ -19,6 +19,7 @@ from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
@@ -28,6 +29,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from dsr.domain import errors
 from dsr.i18n import MESSAGES, N_, gettext, message, pick_language
+from dsr.letters.render import LetterTemplateError
 from dsr.web.pages import page
 
 log = structlog.get_logger("dsr.web")
@@ -42,6 +44,8 @@ _STATUS_OF: dict[type[errors.DsrError], int] = {
     errors.InvalidTransition: HTTP_409_CONFLICT,
     errors.Conflict: HTTP_409_CONFLICT,
     errors.TooManyRequests: HTTP_429_TOO_MANY_REQUESTS,
+    errors.Unavailable: HTTP_503_SERVICE_UNAVAILABLE,
+    LetterTemplateError: HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 _HTTP_CODES = {

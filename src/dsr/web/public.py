@@ -198,12 +198,12 @@ class PublicController(Controller):
         downloads: NamedDependency[Downloads],
     ) -> Template | Response[bytes]:
         request.app.state.limiter.check(ratelimit.VERIFY_PER_IP, client_address(request))
-        result, content, media_type = await downloads.redeem(token, str(data.get("code", ""))[:20])
-        if result is DownloadCheck.OK and content is not None:
+        got = await downloads.redeem(token, str(data.get("code", ""))[:20])
+        if got.check is DownloadCheck.OK and got.content is not None:
             return Response(
-                content,
-                media_type=media_type,
-                headers={"Content-Disposition": 'attachment; filename="meine-daten.zip"'},
+                got.content,
+                media_type=got.media_type,
+                headers={"Content-Disposition": f'attachment; filename="{got.filename}"'},
             )
         language = page_language(request)
         return page(
@@ -211,7 +211,7 @@ class PublicController(Controller):
             "download.html",
             N_("Download your data"),
             status_code=HTTP_400_BAD_REQUEST,
-            valid=result is DownloadCheck.WRONG,
+            valid=got.check is DownloadCheck.WRONG,
             token=token,
             code_error=message("wrong_code", language),
         )

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -30,6 +31,9 @@ from dsr.workflows import engine, plan
 from dsr.workflows.engine import SYSTEM, Actor
 from dsr.workflows.package import PackageInfo, build_package
 
+if TYPE_CHECKING:
+    from dsr.letters.office import LetterOffice
+
 PACKAGE = "package"
 EXPORT = "export"
 
@@ -40,6 +44,7 @@ class Fanout:
     config: DsrConfig
     vault: Vault
     clock: Callable[[], datetime] = utcnow
+    letters: LetterOffice | None = None  # sends the answer when a result is released at once
 
     async def start(self, request: Request) -> None:
         """A request was verified: look the person up in the system of record."""
@@ -143,7 +148,9 @@ class Fanout:
     async def _finish(self, request: Request, outcome: str) -> None:
         release = request.kind in self.config.policies.auto_release and outcome != "no_data"
         if release:
-            await engine.apply(self.session, request, "complete", SYSTEM, outcome=outcome)
+            done = await engine.apply(self.session, request, "complete", SYSTEM, outcome=outcome)
+            if done.changed and self.letters is not None:
+                await self.letters.answer(done.request)
         else:
             await engine.apply(self.session, request, "finish", SYSTEM, payload={"result": outcome})
 

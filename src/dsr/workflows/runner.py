@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import and_, exists, or_, update
@@ -48,6 +48,9 @@ from dsr.workflows import plan
 from dsr.workflows.engine import SYSTEM
 from dsr.workflows.fanout import EXPORT, Fanout, lock_request, store_artifact
 
+if TYPE_CHECKING:
+    from dsr.letters.office import LetterOffice
+
 log = structlog.get_logger("dsr.runner")
 
 BASE_BACKOFF = timedelta(seconds=10)
@@ -75,6 +78,7 @@ class Runner:
     max_attempts: int = 6
     batch: int = 8
     clock: Callable[[], datetime] = utcnow
+    letters: Callable[[Any], LetterOffice] | None = None  # for results released at once
 
     async def run_once(self) -> int:
         """Plan newly verified requests, then run one batch of ready tasks."""
@@ -277,7 +281,13 @@ class Runner:
             return 30.0
 
     def _fanout(self, session: Any) -> Fanout:
-        return Fanout(session=session, config=self.config, vault=self.vault, clock=self.clock)
+        return Fanout(
+            session=session,
+            config=self.config,
+            vault=self.vault,
+            clock=self.clock,
+            letters=self.letters(session) if self.letters else None,
+        )
 
 
 async def complete_task(session: Any, task: Task, summary: dict[str, Any], now: datetime) -> None:

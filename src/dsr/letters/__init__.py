@@ -1,0 +1,1 @@
+"""Response letters: Word templates per kind and language, rendered, archived and sent."""

@@ -1,0 +1,382 @@
+"""Issuing letters: render the kind's template with the request's facts, archive the document
+(encrypted, with its sha256 and the facts, so it can be re-rendered after a template change),
+note it on the request's timeline, and send it the way its content allows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+import uuid
+import zipfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dsr.config import DsrConfig
+from dsr.domain.deadlines import receipt_date
+from dsr.domain.errors import ConfigError, NotFound
+from dsr.domain.vocabulary import Language, RequestKind
+from dsr.i18n import N_, gettext
+from dsr.letters.catalog import DELIVERY, FILE_STEMS, TITLES, Delivery, LetterKind
+from dsr.letters.facts import Writer
+from dsr.letters.render import DOCX, PDF, PdfUnavailable, render_docx, soffice, to_pdf
+from dsr.models import Artifact, Download, Letter, Request, Subject, Task
+from dsr.models.base import utcnow
+from dsr.notify.outbox import Attachment
+from dsr.notify.requester import RequesterMail
+from dsr.rendering import long_date
+from dsr.security.audit import append_event
+from dsr.security.passwords import token_digest
+from dsr.security.vault import Vault
+from dsr.services.downloads import code_hash
+from dsr.workflows import plan
+
+DOWNLOAD_DAYS = 14
+LETTER = "letter"
+PACKAGE = "package"
+
+
+@dataclass(slots=True)
+class LetterOffice:
+    session: AsyncSession
+    config: DsrConfig
+    vault: Vault
+    mail: Environment
+    base_url: str
+    sender_address: str
+    secret_key: str
+    letters_dir: Path
+    timezone: str = "Europe/Berlin"
+
+    def writer(self, request: Request) -> Writer:
+        return Writer(self.config, Language(request.language))
+
+    def today(self) -> date:
+        return receipt_date(utcnow(), self.timezone)
+
+    # -- the moments a letter is due ------------------------------------------------------
+
+    async def acknowledge(self, request: Request) -> Letter:
+        """After verification: receipt, the right, the answer date, what happens next."""
+        letter = await self.issue(
+            request, LetterKind.ACKNOWLEDGEMENT, self.writer(request).acknowledgement(request)
+        )
+        await self.deliver(request, letter)
+        return letter
+
+    async def ask_identity(self, request: Request, doubt: str) -> Letter:
+        """Art. 12(6): archived for the post to the address on file, never e-mailed to an
+        address a caller gave us."""
+        facts = self.writer(request).identity_request(doubt, request.reference)
+        return await self.issue(request, LetterKind.IDENTITY_REQUEST, facts)
+
+    async def extension(self, request: Request) -> Letter:
+        """Art. 12(3): the new date and the reasons, attached to the e-mail that says so."""
+        language = Language(request.language)
+        letter = await self.issue(
+            request, LetterKind.EXTENSION, self.writer(request).extension(request)
+        )
+        await self.send_attached(
+            request,
+            letter,
+            "extended",
+            N_("Your request %(reference)s: we need more time"),
+            due_on=long_date(request.due_on, language),
+            extended_due_on=long_date(request.effective_due_on, language),
+            reason=request.extension_reason or "",
+        )
+        return letter
+
+    async def refusal(
+        self, request: Request, kind: LetterKind, ground_text: str, reason: str
+    ) -> Letter:
+        """Art. 12(4)/(5) or Art. 11(2): reasons, complaint and court."""
+        writer = self.writer(request)
+        facts = (
+            writer.unverifiable(reason)
+            if kind is LetterKind.UNVERIFIABLE
+            else writer.refusal(ground_text, reason)
+        )
+        letter = await self.issue(request, kind, facts)
+        await self.send_attached(
+            request,
+            letter,
+            "refused",
+            N_("Your request %(reference)s: our decision"),
+            ground_text=ground_text,
+            reason=reason,
+        )
+        return letter
+
+    async def answer(self, request: Request) -> Letter | None:
+        """The result, when it goes out (released by the DPO, or automatically): the access
+        response inside the package, a negative answer, or the confirmation of what was done."""
+        tasks = list(
+            (await self.session.exec(select(Task).where(Task.request_id == request.id))).all()
+        )
+        writer = self.writer(request)
+        kind = RequestKind(request.kind)
+        package = (
+            await self.session.exec(
+                select(Artifact)
+                .where(Artifact.request_id == request.id, Artifact.kind == PACKAGE)
+                .order_by(col(Artifact.created_at).desc())
+            )
+        ).first()
+        acted = any(task.action != plan.FIND for task in tasks)
+        if not acted or (kind in (RequestKind.ACCESS, RequestKind.PORTABILITY) and not package):
+            subject = await self.session.get_one(Subject, request.subject_id)
+            searched = sorted({t.store for t in tasks})
+            facts = writer.negative(searched, self.vault.open_subject(subject))
+            letter = await self.issue(request, LetterKind.NEGATIVE, facts)
+            await self.deliver(request, letter)
+            return letter
+        if kind in (RequestKind.ACCESS, RequestKind.PORTABILITY) and package is not None:
+            expires = utcnow() + timedelta(days=DOWNLOAD_DAYS)
+            facts = writer.access(tasks, expires.date())
+            letter = await self.issue(request, LetterKind.ACCESS, facts)
+            await self.add_to_package(package, letter)
+            await self.session.refresh(package)
+            await self.offer_download(request, package, keep=False)
+            return letter
+        if kind is RequestKind.ERASURE:
+            facts = writer.erasure(tasks, self.today())
+            chosen = LetterKind.PARTIAL_ERASURE if facts["held"] else LetterKind.ERASURE
+            letter = await self.issue(request, chosen, facts)
+        elif kind is RequestKind.RECTIFICATION:
+            changes = (
+                self.vault.cipher.decrypt_json("request.changes", request.changes_enc)
+                if request.changes_enc
+                else []
+            )
+            facts = writer.rectification(changes, tasks, self.today())
+            letter = await self.issue(request, LetterKind.RECTIFICATION, facts)
+        else:  # restriction, objection: the DPO writes these (LEGAL.md §6 has no template)
+            return None
+        await self.deliver(request, letter)
+        return letter
+
+    # -- the DPO's view -------------------------------------------------------------------
+
+    async def find(self, letter_id: uuid.UUID) -> Letter:
+        letter = await self.session.get(Letter, letter_id)
+        if letter is None:
+            raise NotFound("no such letter")
+        return letter
+
+    async def document(self, letter: Letter, pdf: bool = False) -> tuple[bytes, str, str]:
+        """The letter's bytes, media type and file name: the archived DOCX, or a PDF of it."""
+        artifact = await self.session.get_one(Artifact, letter.artifact_id)
+        content = self.vault.cipher.decrypt_bytes("artifact", artifact.content_enc)
+        filename = artifact.filename or "letter.docx"
+        if not pdf:
+            return content, artifact.media_type, filename
+        if soffice() is None:
+            raise PdfUnavailable("LibreOffice missing or failed")
+        converted = await to_pdf(content)
+        if converted is None:
+            raise PdfUnavailable("LibreOffice missing or failed")
+        return converted, PDF, filename.removesuffix(".docx") + ".pdf"
+
+    async def mark_posted(self, letter: Letter) -> None:
+        """The DPO's office printed the letter and put it in the post."""
+        await self._mark_sent(letter, "post")
+
+    # -- rendering, archiving, sending ----------------------------------------------------
+
+    async def issue(self, request: Request, kind: LetterKind, facts: dict[str, Any]) -> Letter:
+        """Render and archive letter ``kind`` for ``request`` (not yet sent)."""
+        subject = await self.session.get_one(Subject, request.subject_id)
+        identity = self.vault.open_subject(subject)
+        common = self.writer(request).common(
+            request, identity, receipt_date(request.received_at, self.timezone), self.today()
+        )
+        return await self._archive(request, kind, {**common, **facts})
+
+    async def rerender(self, letter: Letter) -> Letter:
+        """A new version of ``letter`` from today's template, same facts, today's date."""
+        request = await self.session.get_one(Request, letter.request_id)
+        if letter.context_enc is None:
+            raise ConfigError("this letter was archived without its facts")
+        context = self.vault.cipher.decrypt_json("letter.context", letter.context_enc)
+        context["letter_date"] = long_date(self.today(), Language(letter.language))
+        return await self._archive(request, LetterKind(letter.kind), context)
+
+    async def deliver(self, request: Request, letter: Letter) -> None:
+        """Send ``letter`` the way its kind allows: attached to a short e-mail, or behind a
+        one-time link. Letters to people without an e-mail address wait for the post."""
+        delivery = DELIVERY[LetterKind(letter.kind)]
+        if delivery is Delivery.ATTACHMENT:
+            await self.send_attached(
+                request,
+                letter,
+                "letter",
+                N_("Your request %(reference)s: our letter"),
+                title=gettext(Language(letter.language), TITLES[LetterKind(letter.kind)]),
+            )
+        elif delivery is Delivery.DOWNLOAD:
+            artifact = await self.session.get_one(Artifact, letter.artifact_id)
+            if await self.offer_download(request, artifact, keep=True):
+                await self._mark_sent(letter, "download")
+
+    async def send_attached(
+        self, request: Request, letter: Letter, template: str, subject: str, **context: Any
+    ) -> bool:
+        """Queue ``mail/<template>`` with ``letter`` attached; False without an address."""
+        artifact = await self.session.get_one(Artifact, letter.artifact_id)
+        sent = await self._mailer().send(
+            self.session,
+            request,
+            template,
+            subject,
+            attachments=[Attachment(artifact.id, artifact.filename or "letter.docx")],
+            **context,
+        )
+        if sent:
+            await self._mark_sent(letter, "email")
+        return sent
+
+    async def add_to_package(self, package: Artifact, letter: Letter) -> None:
+        """Put the access response into the package the DPO reviewed: its files stay
+        byte-for-byte as they were, the letter is one more file in the zip."""
+        content = self.vault.cipher.decrypt_bytes("artifact", package.content_enc)
+        document = await self.session.get_one(Artifact, letter.artifact_id)
+        buffer = io.BytesIO(content)
+        with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(
+                document.filename or "letter.docx",
+                self.vault.cipher.decrypt_bytes("artifact", document.content_enc),
+            )
+        combined = buffer.getvalue()
+        await self.session.exec(
+            update(Artifact)
+            .where(col(Artifact.id) == package.id)
+            .values(
+                content_enc=self.vault.cipher.encrypt_bytes("artifact", combined),
+                sha256=hashlib.sha256(combined).hexdigest(),
+                size=len(combined),
+            )
+        )
+        await self._mark_sent(letter, "package")
+
+    async def offer_download(self, request: Request, artifact: Artifact, keep: bool) -> bool:
+        """A one-time link and code for ``artifact`` by e-mail (the package, or a letter that
+        says what we hold). ``keep``: the artifact outlives the link (letters are archived)."""
+        token, code = secrets.token_urlsafe(32), f"{secrets.randbelow(1_000_000):06d}"
+        expires = utcnow() + timedelta(days=DOWNLOAD_DAYS)
+        download = Download(
+            id=uuid.uuid4(),
+            request_id=request.id,
+            artifact_id=artifact.id,
+            link_digest=token_digest(token),
+            code_hash="",
+            expires_at=expires,
+        )
+        download.code_hash = code_hash(self.secret_key, download.id, code)
+        if not keep:
+            await self.session.exec(
+                update(Artifact).where(col(Artifact.id) == artifact.id).values(expires_at=expires)
+            )
+        self.session.add(download)
+        is_letter = artifact.kind == LETTER
+        sent = await self._mailer().send(
+            self.session,
+            request,
+            "letter_download" if is_letter else "download",
+            N_("Your request %(reference)s: our answer")
+            if is_letter
+            else N_("Your data for request %(reference)s"),
+            download_url=f"{self.base_url}/download/{token}",
+            code=code,
+            expires_on=long_date(expires.date(), Language(request.language)),
+        )
+        await append_event(
+            self.session,
+            actor="system",
+            action="download.offered",
+            request_id=request.id,
+            payload={"artifact": str(artifact.id), "expires_at": expires.isoformat()},
+        )
+        return sent
+
+    async def _archive(self, request: Request, kind: LetterKind, context: dict[str, Any]) -> Letter:
+        language = Language(request.language)
+        template = self.template(kind, language)
+        content = render_docx(template, context)
+        version = (
+            await self.session.exec(
+                select(func.coalesce(func.max(Letter.version), 0)).where(
+                    Letter.request_id == request.id, Letter.kind == kind.value
+                )
+            )
+        ).one() + 1
+        stem = FILE_STEMS[kind][language.value]
+        suffix = f"-v{version}" if version > 1 else ""
+        artifact = Artifact(
+            request_id=request.id,
+            kind=LETTER,
+            media_type=DOCX,
+            content_enc=self.vault.cipher.encrypt_bytes("artifact", content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            size=len(content),
+            filename=f"{request.reference}-{stem}{suffix}.docx",
+        )
+        self.session.add(artifact)
+        await self.session.flush()
+        letter = Letter(
+            request_id=request.id,
+            kind=kind.value,
+            language=language.value,
+            version=version,
+            sha256=artifact.sha256,
+            artifact_id=artifact.id,
+            context_enc=self.vault.cipher.encrypt_json("letter.context", context),
+            template_sha256=hashlib.sha256(template.read_bytes()).hexdigest(),
+        )
+        self.session.add(letter)
+        await self.session.flush()
+        await append_event(
+            self.session,
+            actor="system",
+            action="letter.created",
+            request_id=request.id,
+            payload={
+                "letter": str(letter.id),
+                "kind": kind.value,
+                "language": language.value,
+                "version": version,
+                "sha256": artifact.sha256,
+            },
+        )
+        return letter
+
+    def template(self, kind: LetterKind, language: Language) -> Path:
+        path = self.letters_dir / language.value / f"{kind.value}.docx"
+        if not path.is_file():
+            raise ConfigError(f"letter template missing: {path} (see DSR_LETTERS_DIR)")
+        return path
+
+    async def _mark_sent(self, letter: Letter, channel: str) -> None:
+        await self.session.exec(
+            update(Letter)
+            .where(col(Letter.id) == letter.id)
+            .values(sent_at=utcnow(), channel=channel)
+        )
+        await append_event(
+            self.session,
+            actor="system",
+            action="letter.sent",
+            request_id=letter.request_id,
+            payload={"letter": str(letter.id), "kind": letter.kind, "channel": channel},
+        )
+
+    def _mailer(self) -> RequesterMail:
+        return RequesterMail(self.mail, self.vault, self.config.controller, self.sender_address)

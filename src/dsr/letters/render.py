@@ -1,0 +1,128 @@
+"""Rendering a Word template (docxtpl on python-docx): bytes in, bytes out; PDF through
+LibreOffice where it is installed.
+
+Every value is cleaned before it reaches the document, and Jinja escapes it on the way in, so
+a name like ``</w:t><w:p>`` or ``{{ x }}`` stays text. A placeholder the context does not
+have is an error (StrictUndefined), never a blank in a real letter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import structlog
+from docx.opc.exceptions import PackageNotFoundError
+from docxtpl import DocxTemplate  # type: ignore[import-untyped]
+from jinja2 import Environment, StrictUndefined, TemplateError
+
+from dsr.domain.errors import ConfigError, Unavailable
+
+log = structlog.get_logger("dsr.letters")
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
+
+# Characters XML 1.0 forbids, and the bidi controls that could make text read differently
+# from how it is stored (U+202A-U+202E, U+2066-U+2069). Tabs become spaces.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+class LetterTemplateError(ConfigError):
+    """A template that cannot be rendered: unreadable, broken syntax, unknown placeholder."""
+
+    code = "letter_template"
+
+
+class PdfUnavailable(Unavailable):
+    code = "pdf_unavailable"
+
+
+def clean_value(value: Any) -> Any:
+    """``value`` with every string made safe for a document, recursively; None becomes ''."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+        return _SURROGATES.sub("", _UNSAFE.sub("", text))
+    if isinstance(value, Mapping):
+        return {str(key): clean_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_value(item) for item in value]
+    if isinstance(value, (bool, int, float)):
+        return value
+    return clean_value(str(value))
+
+
+def jinja_environment() -> Environment:
+    return Environment(undefined=StrictUndefined, autoescape=True)
+
+
+def render_docx(template: Path, context: Mapping[str, Any]) -> bytes:
+    """The rendered document; raises LetterTemplateError naming the template on any fault."""
+    try:
+        document = DocxTemplate(str(template))
+        document.render(clean_value(context), jinja_environment(), autoescape=True)
+        out = io.BytesIO()
+        document.save(out)
+    except TemplateError as exc:
+        log.error("letter template unusable", template=str(template), error=exc.message)
+        raise LetterTemplateError(f"{template}: {exc.message}") from exc
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, PackageNotFoundError) as exc:
+        log.error("letter template unreadable", template=str(template), error=type(exc).__name__)
+        raise LetterTemplateError(f"{template}: not a readable .docx template") from exc
+    return out.getvalue()
+
+
+def placeholders(template: Path) -> set[str]:
+    """The top-level names ``template`` refers to (for the catalog check)."""
+    try:
+        document = DocxTemplate(str(template))
+        return set(document.get_undeclared_template_variables(jinja_environment()))
+    except TemplateError as exc:
+        raise LetterTemplateError(f"{template}: {exc.message}") from exc
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, PackageNotFoundError) as exc:
+        raise LetterTemplateError(f"{template}: not a readable .docx template") from exc
+
+
+def soffice() -> str | None:
+    """The LibreOffice binary, or None when it is not installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+async def to_pdf(docx: bytes, seconds: float = 60.0) -> bytes | None:
+    """The PDF LibreOffice makes of ``docx``; None without LibreOffice or when it fails."""
+    binary = soffice()
+    if binary is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="dsr-pdf-") as work:
+        source = Path(work) / "letter.docx"
+        source.write_bytes(docx)
+        process = await asyncio.create_subprocess_exec(
+            binary,
+            f"-env:UserInstallation=file://{work}/profile",  # a private profile: no lock clash
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            work,
+            str(source),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            await asyncio.wait_for(process.wait(), seconds)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            return None
+        target = Path(work) / "letter.pdf"
+        return target.read_bytes() if target.exists() else None
