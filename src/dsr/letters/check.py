@@ -102,7 +102,8 @@ def specimen(
     """A complete context for ``kind``, as the workflows would build it."""
     config = config or specimen_config()
     request_kind = KIND_OF_LETTER.get(kind, RequestKind.ACCESS)
-    request = Request(
+    # An unsaved specimen in memory (never added to a session): it has no status of its own.
+    request = Request.model_construct(
         id=uuid.uuid4(),
         reference="DSR-2026-000042",
         kind=request_kind.value,
