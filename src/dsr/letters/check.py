@@ -103,7 +103,7 @@ def specimen(
     config = config or specimen_config()
     request_kind = KIND_OF_LETTER.get(kind, RequestKind.ACCESS)
     # An unsaved specimen in memory (never added to a session): it has no status of its own.
-    request = Request.model_construct(
+    request = Request(  # type: ignore[call-arg]
         id=uuid.uuid4(),
         reference="DSR-2026-000042",
         kind=request_kind.value,
