@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import docx
 import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
 from dsr.db import Database
+from dsr.domain.vocabulary import Language, Role
+from dsr.letters.render import DOCX, soffice
 from dsr.models import Outbox, Request, Verification
 from dsr.models.base import utcnow
 from dsr.notify.catcher import MailCatcher
+from dsr.rendering import long_date
 from dsr.settings import Settings
 from tests.e2e.web import Client, Mailroom, post_form, submit
+from tests.helpers import staff_token
 
 
 @pytest.fixture
@@ -255,3 +263,55 @@ async def test_with_the_pause_policy_the_days_waiting_for_the_person_are_added(
     assert request.paused_days == 5
     assert request.paused_due_on == paused_deadline(date(2026, 12, 2), 5) == date(2026, 12, 7)
     assert request.effective_due_on == date(2026, 12, 7)
+
+
+async def test_confirming_sends_the_acknowledgement_letter_which_the_dpo_can_download_and_redo(
+    web_client: Client, mailroom: Mailroom, db: Database, web_settings: Settings
+) -> None:
+    response = await submit(web_client)
+    status_path = response.headers["location"].split("?")[0]
+    await mailroom.deliver()
+    await post_form(web_client, status_path, f"{status_path}/verify", code=mailroom.code())
+    assert (await mailroom.deliver()).sent == 1
+
+    # The person receives the letter as a Word attachment to a short e-mail.
+    mail = mailroom.last()
+    assert mail.subject.startswith("Ihr Antrag DSR-") and mail.subject.endswith("unser Schreiben")
+    (attachment,) = list(mail.message.iter_attachments())
+    assert attachment.get_content_type() == DOCX
+    assert re.fullmatch(r"DSR-\d{4}-\d{6}-Eingangsbestaetigung\.docx", attachment.get_filename())
+    sent = attachment.get_content()
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(sent)).paragraphs)
+    request = await _status_of(db)
+    due = long_date(request.due_on, Language.DE)
+    assert f"Unsere Antwort erhalten Sie spätestens am {due}." in text
+    assert "Guten Tag Erika Mustermann," in text and request.reference in text
+
+    # The DPO sees it on the request, downloads the same bytes, a PDF, and renders it again.
+    dpo = await staff_token(web_settings, "dana", Role.DPO)
+    detail = (await web_client.get(f"/api/v1/requests/{request.reference}", headers=dpo)).json()
+    (letter,) = detail["letters"]
+    assert (letter["kind"], letter["channel"], letter["version"]) == ("acknowledgement", "email", 1)
+    assert letter["sha256"] == hashlib.sha256(sent).hexdigest()
+    got = await web_client.get(f"/api/v1/letters/{letter['id']}", headers=dpo)
+    assert got.status_code == 200 and got.content == sent
+    agent = await staff_token(web_settings, "anna", Role.AGENT)
+    assert (
+        await web_client.get(f"/api/v1/letters/{letter['id']}", headers=agent)
+    ).status_code == 403
+    unknown = await web_client.get(f"/api/v1/letters/{uuid.uuid4()}", headers=dpo)
+    assert unknown.status_code == 404
+    if soffice() is not None:
+        pdf = await web_client.get(f"/api/v1/letters/{letter['id']}?format=pdf", headers=dpo)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        assert pdf.headers["content-type"] == "application/pdf"
+    bad = await web_client.get(f"/api/v1/letters/{letter['id']}?format=exe", headers=dpo)
+    assert bad.status_code == 400
+    again = await web_client.post(f"/api/v1/letters/{letter['id']}/render", headers=dpo)
+    assert again.status_code == 201 and again.json()["version"] == 2
+    detail = (await web_client.get(f"/api/v1/requests/{request.reference}", headers=dpo)).json()
+    assert [(x["version"], x["sent_at"] is not None) for x in detail["letters"]] == [
+        (1, True),
+        (2, False),
+    ]
+    assert [e["action"] for e in detail["timeline"]].count("letter.created") == 2

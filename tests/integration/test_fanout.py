@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import re
 import uuid
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+import docx
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from dsr import demo
 from dsr.config import DsrConfig
@@ -20,9 +23,10 @@ from dsr.connectors.http import HttpConnector
 from dsr.connectors.memory import MemoryConnector
 from dsr.connectors.sql import SqlConnector
 from dsr.db import Database
-from dsr.domain.vocabulary import Role
-from dsr.models import Artifact, Download, Outbox, Request, Task
+from dsr.domain.vocabulary import Language, Role
+from dsr.models import Artifact, Download, Letter, Outbox, Request, Task
 from dsr.models.base import utcnow
+from dsr.rendering import long_date
 from dsr.schemas import RequestIn
 from dsr.security.vault import Vault
 from dsr.services.actions import RequestActions
@@ -91,6 +95,27 @@ class Desk:
             rows = (await session.exec(select(Task).where(Task.request_id == request_id))).all()
         return {f"{t.store}:{t.action}": t for t in rows}
 
+    async def letters(self, request_id: uuid.UUID) -> dict[str, tuple[Letter, str]]:
+        """Each archived letter of the request by kind, with its text as a reader sees it."""
+        async with self.db.session_scope() as session:
+            rows = (await session.exec(select(Letter).where(Letter.request_id == request_id))).all()
+            found = {}
+            for letter in rows:
+                artifact = await session.get_one(Artifact, letter.artifact_id)
+                content = self.vault.cipher.decrypt_bytes("artifact", artifact.content_enc)
+                assert hashlib.sha256(content).hexdigest() == letter.sha256
+                found[letter.kind] = (letter, text_of(content))
+        return found
+
+    async def mails(self, request_id: uuid.UUID) -> list[Outbox]:
+        async with self.db.session_scope() as session:
+            rows = await session.exec(
+                select(Outbox)
+                .where(Outbox.request_id == request_id)
+                .order_by(col(Outbox.created_at))
+            )
+            return list(rows.all())
+
     async def act(self, request_id: uuid.UUID, action: str, **body: str) -> Request:
         async with self.db.session_scope() as session:
             request = await session.get_one(Request, request_id)
@@ -143,6 +168,16 @@ async def desk(settings: Settings, db: Database, tmp_path: Any, processor: Proce
     yield Desk(db, settings, config, connectors, Clock())  # type: ignore[misc]
     for connector in connectors.values():
         await connector.close()
+
+
+def text_of(content: bytes) -> str:
+    return "\n".join(p.text for p in docx.Document(io.BytesIO(content)).paragraphs)
+
+
+def _ref(text: str) -> str:
+    match = re.search(r"DSR-\d{4}-\d{6}", text)
+    assert match
+    return match.group(0)
 
 
 async def _resolve_archive(desk: Desk, request_id: uuid.UUID) -> None:
@@ -227,6 +262,25 @@ async def test_a_person_unknown_everywhere_gets_the_negative_answer(
         ).all()
 
 
+async def test_the_negative_answer_goes_out_as_a_letter_attached_to_an_e_mail(
+    desk: Desk,
+) -> None:
+    request_id = await desk.verified("access", "nobody@example.net")
+    await desk.runner().drain()
+    await desk.act(request_id, "release")
+    letters = await desk.letters(request_id)
+    assert set(letters) == {"negative"}
+    letter, text = letters["negative"]
+    assert (letter.channel, letter.language, letter.version) == ("email", "de", 1)
+    assert "keine Daten zu Ihrer Person" in text
+    assert "E-Mail-Adresse nobody@example.net" in text
+    assert "Kundendatenbank" in text and "Landesbeauftragte für Datenschutz" in text
+    (mail,) = await desk.mails(request_id)
+    assert mail.attachments == [
+        {"artifact": str(letter.artifact_id), "filename": f"{_ref(text)}-Negativauskunft.docx"}
+    ]
+
+
 async def test_found_only_at_a_processor_by_the_confirmed_address(
     desk: Desk, processor: Processor
 ) -> None:
@@ -263,6 +317,21 @@ async def test_erasure_waits_for_the_dpo_then_erases_with_holds(desk: Desk) -> N
     assert shop["held"] and shop["held"][0]["law"].startswith("§ 147")
     found = await desk.connectors["shop"].find(Identifiers(customer_numbers=frozenset({"K100002"})))
     assert found.counts["orders"] == 0 and found.counts["invoices"] == shop["held"][0]["count"]
+
+    await desk.act(request_id, "release")
+    letter, text = (await desk.letters(request_id))["partial_erasure"]
+    held = shop["held"][0]
+    until = long_date(date.fromisoformat(held["until"]), Language.DE)
+    assert f"({held['count']} Datensätze): aufzubewahren nach {held['law']} bis zum {until}" in text
+    assert "gesperrt (Art. 18 DSGVO)" in text and "Papierarchiv" in text
+    assert "Newsletter Versand GmbH" in text  # the processor told (Art. 19)
+    # It says what we held: not an attachment, a one-time link to this very document.
+    assert letter.channel == "download"
+    async with desk.db.session_scope() as session:
+        (download,) = (await session.exec(select(Download))).all()
+    assert download.artifact_id == letter.artifact_id
+    (mail,) = await desk.mails(request_id)
+    assert mail.attachments == [] and mail.subject == f"Ihr Antrag {_ref(text)}: unsere Antwort"
 
 
 async def test_a_store_that_stays_down_needs_attention_and_the_dpo_retries(desk: Desk) -> None:
@@ -355,6 +424,11 @@ async def test_rectification_changes_the_record_and_tells_the_processor(
         Identifiers(customer_numbers=frozenset({"K100002"}))
     )
     assert exported.tables["customers"][0]["name"] == "Concetta Neumann"
+
+    await desk.act(request_id, "release")
+    _, text = (await desk.letters(request_id))["rectification"]
+    assert "Name: jetzt „Concetta Neumann“" in text and "Newsletter Versand GmbH" in text
+    assert "Concetta Mälzer" in text  # the greeting uses the name the request was made in
 
 
 async def test_an_expired_download_takes_its_package_with_it(desk: Desk) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import date, timedelta
+from unittest.mock import ANY
 
+import docx
 import pytest
 from sqlalchemy import update
 from sqlmodel import select
@@ -14,10 +17,10 @@ from dsr.db import Database
 from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput, InvalidTransition
 from dsr.domain.identity import Identity
-from dsr.domain.vocabulary import Role
-from dsr.models import Event, Outbox, Request, Subject
+from dsr.domain.vocabulary import Language, Role
+from dsr.models import Artifact, Event, Letter, Outbox, Request, Subject
 from dsr.models.base import utcnow
-from dsr.rendering import new_environment
+from dsr.rendering import long_date, new_environment
 from dsr.security.audit import verify_chain
 from dsr.security.vault import Vault
 from dsr.services.actions import RequestActions
@@ -96,6 +99,11 @@ async def test_extension_is_three_months_from_receipt_with_reasons_told_to_the_p
     assert mail.subject.endswith("Wir benötigen mehr Zeit")
     assert "Daten in 14 Systemen, davon 3 Papierarchive." in text and "Landesbeauftragte" in text
     assert "Papierarchive" not in str(event.payload)  # the reason is not in the audit trail
+    letter, letter_text = await _letter(db, settings, "extension")
+    assert mail.attachments == [{"artifact": str(letter.artifact_id), "filename": ANY}]
+    due = long_date(extended.extended_due_on, Language.DE)  # type: ignore[arg-type]
+    assert f"Sie erhalten unsere Antwort spätestens am {due}." in letter_text
+    assert "Der Grund: Daten in 14 Systemen, davon 3 Papierarchive." in letter_text
     async with db.session_scope() as session:
         request = await session.get_one(Request, request_id)
         with pytest.raises(InvalidTransition):
@@ -204,3 +212,29 @@ async def test_a_refusal_tells_the_reasons_and_the_right_to_complain_and_to_go_t
     assert "Vierter gleichlautender Antrag" in text
     assert "Art. 12 Abs. 5" in text and "Aufsichtsbehörde" in text and "Art. 79 DSGVO" in text
     assert "Kavalleriestraße 2-4" in text
+    letter, letter_text = await _letter(db, settings, "refusal")
+    assert mail.attachments == [{"artifact": str(letter.artifact_id), "filename": ANY}]
+    assert "Unsere Gründe: Vierter gleichlautender Antrag seit dem 1. November." in letter_text
+    assert "Art. 77 DSGVO" in letter_text and "Art. 79 DSGVO" in letter_text
+
+
+async def test_refusing_as_unverifiable_sends_the_art_11_letter(
+    db: Database, settings: Settings
+) -> None:
+    request_id = await _request(db, settings, days_ago=2)
+    async with db.session_scope() as session:
+        request = await session.get_one(Request, request_id)
+        reason = {"ground": "unverifiable", "reason": "Die Kundennummer gibt es nicht."}
+        await _actions(session, settings).run(request, "reject", DPO, reason)
+    _, text = await _letter(db, settings, "unverifiable")
+    assert "Art. 11 Abs. 2" in text and "Was wir geprüft haben: Die Kundennummer" in text
+    assert "Ihre Kundennummer, zum Beispiel von einer Rechnung" in text
+
+
+async def _letter(db: Database, settings: Settings, kind: str) -> tuple[Letter, str]:
+    async with db.session_scope() as session:
+        letter = (await session.exec(select(Letter).where(Letter.kind == kind))).one()
+        artifact = await session.get_one(Artifact, letter.artifact_id)
+        content = _vault(settings).cipher.decrypt_bytes("artifact", artifact.content_enc)
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(content)).paragraphs)
+    return letter, text

@@ -71,6 +71,11 @@ def specimen_config() -> DsrConfig:
                             "reference": reference,
                             "columns": {"total": {"category": "payment"}},
                         },
+                        {
+                            "name": "tickets",
+                            "reference": reference,
+                            "columns": {"notes": {"category": "communication"}},
+                        },
                     ],
                 },
                 {
@@ -159,7 +164,11 @@ def _tasks(request: Request) -> list[Task]:
         )
 
     return [
-        task("shop", plan.EXPORT, {"counts": {"customers": 1, "orders": 10, "invoices": 10}}),
+        task(
+            "shop",
+            plan.EXPORT,
+            {"counts": {"customers": 1, "orders": 10, "invoices": 10, "tickets": 2}},
+        ),
         task("newsletter", plan.EXPORT, {"counts": {"newsletter": 1}}),
         task("sessions", plan.EXPORT, {"counts": {"keys": 0}}),
         task(
