@@ -73,7 +73,7 @@ _DE_ERASED: list[Block] = [
     (
         "p",
         "Sie haben am {{ received_on }} verlangt, dass wir die Daten zu Ihrer Person löschen "
-        "(Art. 17 DSGVO). Grund der Löschung: {{ ground }}.",
+        "(Art. 17 DSGVO). Grundlage der Löschung: {{ ground }}.",
     ),
     ("p", "Am {{ done_on }} haben wir gelöscht:"),
     ("tag", "{%p for item in erased %}"),
@@ -119,7 +119,7 @@ DE: dict[LetterKind, list[Block]] = {
             "niemand anderes Ihre Daten erhält (Art. 12 Abs. 6 DSGVO).",
         ),
         ("p", "Warum wir nachfragen: {{ doubt }}"),
-        ("p", "Bitte schicken Sie uns nur Folgendes:"),
+        ("p", "Dafür brauchen wir nur diese Angaben:"),
         ("tag", "{%p for item in needed %}"),
         ("bullet", "{{ item }}"),
         ("tag", "{%p endfor %}"),
@@ -378,8 +378,8 @@ _EN_NOTIFIED: list[Block] = [
 _EN_ERASED: list[Block] = [
     (
         "p",
-        "On {{ received_on }} you asked us to erase the data about you (Art. 17 GDPR). Ground "
-        "for the erasure: {{ ground }}.",
+        "On {{ received_on }} you asked us to erase the data about you (Art. 17 GDPR). Legal "
+        "basis of the erasure: {{ ground }}.",
     ),
     ("p", "On {{ done_on }} we erased:"),
     ("tag", "{%p for item in erased %}"),
@@ -421,7 +421,7 @@ EN: dict[LetterKind, list[Block]] = {
             "your data (Art. 12(6) GDPR).",
         ),
         ("p", "Why we ask: {{ doubt }}"),
-        ("p", "Please send us only the following:"),
+        ("p", "All we need for this are these details:"),
         ("tag", "{%p for item in needed %}"),
         ("bullet", "{{ item }}"),
         ("tag", "{%p endfor %}"),

@@ -51,7 +51,10 @@ def specimen_config() -> DsrConfig:
                     "type": "sql",
                     "url": "sqlite:///shop.db",
                     "system_of_record": True,
-                    "kba": {"customer_number": "customers.customer_no"},
+                    "kba": {
+                        "customer_number": "customers.customer_no",
+                        "phone_pin": "customers.phone_pin",
+                    },
                     "tables": [
                         {
                             "name": "customers",

@@ -71,9 +71,9 @@ COUNTRIES: dict[str, str] = {
 }
 
 ERASURE_GROUND = N_(
-    "you asked for it, and we no longer need the data for the purposes we collected them for, "
-    "or we processed them on the basis of a consent or our legitimate interests "
-    "(Art. 17(1)(a), (b) and (c) GDPR)"
+    "Art. 17(1) GDPR: we no longer need the data for their purposes (point (a)), or we "
+    "processed them on the basis of your consent (point (b)) or of our legitimate interests, "
+    "to which you objected (point (c))"
 )
 NO_SOURCE = N_("collected from you")
 NO_AUTOMATED = N_("none; we make no decisions based solely on automated processing (Art. 22 GDPR)")
