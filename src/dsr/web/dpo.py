@@ -39,6 +39,7 @@ from dsr.web.pages import page_language, request_headline
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Reference = Annotated[str, PathParameter(pattern=r"^DSR-\d{4}-\d{6}$", max_length=16)]
 
+KINDS = frozenset(kind.value for kind in LetterKind)
 LETTER_UNSENT = N_("not sent yet: print it and send it by post")
 LETTER_CHANNELS = {
     "email": N_("sent as an e-mail attachment"),
@@ -246,7 +247,12 @@ class DpoController(Controller):
                     long_date(local.date(), language),
                     local.strftime("%H:%M"),
                     gettext(language, EVENT_TEXT.get(e.action, e.action)),
-                    e.payload,
+                    e.payload.get("store")
+                    or (
+                        gettext(language, TITLES[LetterKind(str(e.payload["kind"]))])
+                        if e.action.startswith("letter.") and e.payload.get("kind") in KINDS
+                        else ""
+                    ),
                 )
                 for e in detail.timeline
                 for local in [e.at.astimezone(zone)]
@@ -281,6 +287,7 @@ class DpoController(Controller):
             letters=[
                 (
                     letter,
+                    letter.created_at.astimezone(zone).strftime("%d.%m.%Y %H:%M"),
                     gettext(language, TITLES[LetterKind(letter.kind)]),
                     gettext(language, LETTER_CHANNELS.get(letter.channel or "", LETTER_UNSENT)),
                 )
