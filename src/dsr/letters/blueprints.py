@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.document import Document as WordDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from dsr.letters.catalog import LetterKind
@@ -705,4 +707,45 @@ def _document(content: Sequence[Block], footer: str) -> WordDocument:
             paragraph.paragraph_format.space_after = Pt(24)
         elif style != "p":
             raise ValueError(f"unknown block style {style!r}")
+    _slim(document)
     return document
+
+
+# python-docx's blank document carries ~800 KB of style definitions (every latent style, and
+# a Word 2010 copy of them), a thumbnail and custom XML: parsing and zipping them is most of
+# the cost of every letter. The templates keep only the styles they use.
+_KEEP_STYLES = {"Normal", "ListBullet", "Header", "Footer", "DefaultParagraphFont"}
+_DROP_PARTS = ("stylesWithEffects", "customXml", "thumbnail")
+
+
+def _slim(document: WordDocument) -> None:
+    for rels in (document.part.rels, document.part.package.rels):
+        for rid in [r.rId for r in rels.values() if r.reltype.rsplit("/", 1)[-1] in _DROP_PARTS]:
+            del rels[rid]
+    styles = document.styles.element
+    latent = styles.find(qn("w:latentStyles"))
+    if latent is not None:
+        styles.remove(latent)
+    by_id = {el.get(qn("w:styleId")): el for el in styles.findall(qn("w:style"))}
+    keep, todo = set(), [s for s in _KEEP_STYLES | _defaults(by_id) if s in by_id]
+    while todo:
+        style_id = todo.pop()
+        if style_id in keep:
+            continue
+        keep.add(style_id)
+        for tag in ("w:basedOn", "w:next", "w:link"):
+            ref = by_id[style_id].find(qn(tag))
+            if ref is not None and ref.get(qn("w:val")) in by_id:
+                todo.append(ref.get(qn("w:val")))
+    for style_id, element in by_id.items():
+        if style_id not in keep:
+            styles.remove(element)
+
+
+def _defaults(by_id: dict[str | None, Any]) -> set[str]:
+    """The default style of each type (paragraph, character, table, numbering)."""
+    return {
+        str(style_id)
+        for style_id, element in by_id.items()
+        if element.get(qn("w:default")) in ("1", "true")
+    }

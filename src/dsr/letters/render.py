@@ -13,7 +13,9 @@ import io
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from typing import Any
 import structlog
 from docx.opc.exceptions import PackageNotFoundError
 from docxtpl import DocxTemplate  # type: ignore[import-untyped]
-from jinja2 import Environment, StrictUndefined, TemplateError
+from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
 from dsr.domain.errors import ConfigError, Unavailable
 
@@ -62,8 +64,36 @@ def clean_value(value: Any) -> Any:
     return clean_value(str(value))
 
 
+class _CompiledOnce(Environment):
+    """docxtpl compiles each part's XML with ``from_string`` on every render; the XML of a
+    template file is the same every time, so its compiled form is kept (bounded)."""
+
+    def __init__(self) -> None:
+        super().__init__(undefined=StrictUndefined, autoescape=True)
+        self._compiled: OrderedDict[str, Template] = OrderedDict()
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        with _LOCK:
+            compiled = self._compiled.get(source)
+            if compiled is not None:
+                self._compiled.move_to_end(source)
+                return compiled
+        compiled = super().from_string(source)
+        with _LOCK:
+            self._compiled[source] = compiled
+            while len(self._compiled) > 256:
+                self._compiled.popitem(last=False)
+        return compiled
+
+
+_LOCK = threading.Lock()
+_SHARED = _CompiledOnce()
+
+
 def jinja_environment() -> Environment:
-    return Environment(undefined=StrictUndefined, autoescape=True)
+    return _SHARED
 
 
 def render_docx(template: Path, context: Mapping[str, Any]) -> bytes:
