@@ -9,7 +9,6 @@ from dsr.config import DsrConfig, HttpStore, ManualStore, RedisStore, SqlStore
 from dsr.connectors.base import Connector
 from dsr.connectors.http import HttpConnector
 from dsr.connectors.manual import ManualConnector
-from dsr.connectors.redis import RedisConnector
 from dsr.connectors.sql import SqlConnector
 
 
@@ -25,6 +24,8 @@ def build_connectors(
         if isinstance(store, SqlStore):
             connectors[store.name] = SqlConnector(store, hash_key)
         elif isinstance(store, RedisStore):
+            from dsr.connectors.redis import RedisConnector  # redis-py only when used
+
             connectors[store.name] = RedisConnector(store)
         elif isinstance(store, HttpStore):
             connectors[store.name] = HttpConnector(store, store.secret(environ), base_url)

@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from docx.opc.exceptions import PackageNotFoundError
-from docxtpl import DocxTemplate  # type: ignore[import-untyped]
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
 from dsr.domain.errors import ConfigError, Unavailable
@@ -98,6 +96,9 @@ def jinja_environment() -> Environment:
 
 def render_docx(template: Path, context: Mapping[str, Any]) -> bytes:
     """The rendered document; raises LetterTemplateError naming the template on any fault."""
+    from docx.opc.exceptions import PackageNotFoundError  # docx and lxml: only when rendering
+    from docxtpl import DocxTemplate  # type: ignore[import-untyped]
+
     try:
         document = DocxTemplate(str(template))
         document.render(clean_value(context), jinja_environment(), autoescape=True)
@@ -114,6 +115,9 @@ def render_docx(template: Path, context: Mapping[str, Any]) -> bytes:
 
 def placeholders(template: Path) -> set[str]:
     """The top-level names ``template`` refers to (for the catalog check)."""
+    from docx.opc.exceptions import PackageNotFoundError
+    from docxtpl import DocxTemplate
+
     try:
         document = DocxTemplate(str(template))
         return set(document.get_undeclared_template_variables(jinja_environment()))

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 
 import pyotp
 import segno
@@ -33,8 +34,13 @@ IDLE_TIMEOUT = timedelta(minutes=30)
 TOUCH_EVERY = timedelta(minutes=1)
 MIN_PASSWORD = 12
 ENROL, FULL = "enrol", "full"
-# Verifying against this keeps unknown usernames as slow as known ones.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps unknown usernames as slow as known ones (made on first
+    use: an argon2 hash costs 150 ms, which every process start would pay otherwise)."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 class SignIn(StrEnum):
@@ -77,7 +83,7 @@ class StaffAuth:
             )
         ).first()
         if staff is None or not staff.active:
-            verify_password(_DUMMY_HASH, password)
+            verify_password(_dummy_hash(), password)
             return SignInResult(SignIn.FAILED)
         if staff.locked_until and staff.locked_until > now:
             return SignInResult(SignIn.LOCKED)
