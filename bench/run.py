@@ -1,7 +1,9 @@
 """``make bench``: benchmarks with a baseline measured in the same run, written to
 bench/README.md. Not part of ``make test``: figures depend on the machine.
 
-Scenarios so far (issue 9 lists seven; the others are not written yet):
+Scenarios so far (issue 9 lists seven; 4, 5 and the export memory of 7 are not written yet):
+  scale      (bench/scale.py, PostgreSQL) access fan-out, erasure, throughput at 100,000
+             customers; DSR_BENCH_SCALE=0 skips them, DSR_BENCH_CUSTOMERS sets the size.
   letters    DOCX renders per second (target >= 50/s); baseline: python-docx opening and
              saving the same template without filling it in.
   footprint  time from starting ``dsr serve`` to ``/health`` 200 (target <= 2 s), its resident
@@ -149,7 +151,13 @@ def install_size() -> Row:
 
 
 def main() -> int:
+    import asyncio
+
+    import scale
+
     rows = [letters(), *startup(), install_size()]
+    if os.environ.get("DSR_BENCH_SCALE", "1") == "1":
+        rows += asyncio.run(scale.scenarios())
     header = ("scenario", "dsr", "baseline (same run)", "ratio", "target")
     table = [
         "| " + " | ".join(header) + " |",

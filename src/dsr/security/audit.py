@@ -22,6 +22,7 @@ from dsr.models import Event
 from dsr.models.base import utcnow
 
 GENESIS = "0" * 64
+_HEAD = "dsr.audit.head"  # session.info: (transaction, seq, hash) of this transaction's last event
 
 
 def event_hash(
@@ -58,11 +59,16 @@ async def append_event(
     request_id: uuid.UUID | None = None,
     payload: Mapping[str, Any] | None = None,
 ) -> Event:
-    """Append one event in the caller's transaction (which also holds the chain lock)."""
-    await lock_audit_chain(session)
-    last = (await session.exec(select(Event).order_by(col(Event.seq).desc()).limit(1))).first()
-    seq = last.seq + 1 if last else 1
-    prev_hash = last.hash if last else GENESIS
+    """Append one event in the caller's transaction, which holds the chain lock from its
+    first event to its end: later events of the same transaction chain onto the head it
+    remembers instead of locking and reading again, and all are inserted at the next flush."""
+    transaction = session.sync_session.get_transaction()
+    head = session.info.get(_HEAD)
+    if head is None or head[0] is not transaction:
+        await lock_audit_chain(session)
+        last = (await session.exec(select(Event).order_by(col(Event.seq).desc()).limit(1))).first()
+        head = (transaction, last.seq if last else 0, last.hash if last else GENESIS)
+    seq, prev_hash = head[1] + 1, head[2]
     at = utcnow()
     clean_payload = json.loads(json.dumps(dict(payload or {}), default=str))
     event = Event(
@@ -76,7 +82,7 @@ async def append_event(
         hash=event_hash(prev_hash, seq, at, actor, request_id, action, clean_payload),
     )
     session.add(event)
-    await session.flush()
+    session.info[_HEAD] = (transaction, seq, event.hash)
     return event
 
 

@@ -1,0 +1,377 @@
+"""Scenarios on PostgreSQL at the scale of issue 9: a shop of 100,000 customers with 10 orders
+each (1,000,000 orders), our own database on PostgreSQL, the runner in this process.
+
+Each scenario times dsr and, in the same run, the same work done directly with SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from dsr import demo
+from dsr.config import DsrConfig
+from dsr.connectors.registry import build_connectors
+from dsr.db import Database, async_url
+from dsr.domain.deadlines import response_deadline
+from dsr.domain.identity import Identity
+from dsr.migrations import upgrade
+from dsr.models import Request
+from dsr.security.vault import Vault
+from dsr.settings import new_encryption_key
+from dsr.workflows import engine
+from dsr.workflows.engine import SUBJECT
+from dsr.workflows.runner import Runner
+
+PG = os.environ.get("DSR_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+SHOP = f"{PG}/dsr_bench_shop"
+OWN = f"{PG}/dsr_bench"
+CUSTOMERS = int(os.environ.get("DSR_BENCH_CUSTOMERS", "100000"))
+BIG_ORDERS = 10_000
+Row = tuple[str, str, str, str, str]
+
+
+def config() -> DsrConfig:
+    raw = demo.demo_config(SHOP, _var(), None, "http://127.0.0.1")
+    raw["stores"] = [s for s in raw["stores"] if s["type"] == "sql"]
+    return DsrConfig.model_validate(raw)
+
+
+def _var() -> Any:
+    from pathlib import Path
+
+    path = Path("/tmp/dsr-bench-var")  # noqa: S108 - the demo config's newsletter secret
+    path.mkdir(exist_ok=True)
+    return path
+
+
+async def recreate(database: str) -> None:
+    admin = create_async_engine(async_url(f"{PG}/postgres"), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        await connection.execute(sa.text(f'CREATE DATABASE "{database}"'))
+    await admin.dispose()
+
+
+async def load_shop() -> float:
+    """The shop, filled with set-based SQL (the demo loader's Faker would take minutes)."""
+    started = time.perf_counter()
+    await recreate("dsr_bench_shop")
+    shop = create_async_engine(async_url(SHOP))
+    async with shop.begin() as connection:
+        await connection.run_sync(demo.metadata.create_all)
+        n = CUSTOMERS
+        await connection.execute(
+            sa.text(
+                "INSERT INTO customers (id, customer_no, name, email, phone, street, zip, city,"
+                " birth_date, phone_pin, created_on)"
+                " SELECT i, 'K' || (100000 + i), 'Kunde ' || i, 'kunde.' || i || '@example.org',"
+                " '+49201' || (1000000 + i), 'Straße ' || i, '45127', 'Essen',"
+                " DATE '1960-01-01' + (i % 15000), lpad((i % 10000)::text, 4, '0'),"
+                " DATE '2018-01-01' + (i % 2000) FROM generate_series(1, :n) AS i"
+            ),
+            {"n": n},
+        )
+        await connection.execute(
+            sa.text(
+                "INSERT INTO orders (id, customer_id, ordered_on, delivery_address, total)"
+                " SELECT i, (i - 1) / 10 + 1, DATE '2019-01-01' + (i % 2500), 'Straße', 19.90"
+                " FROM generate_series(1, :n) AS i"
+            ),
+            {"n": n * 10},
+        )
+        await connection.execute(
+            sa.text(
+                "INSERT INTO invoices (id, customer_id, issued_on, total, billing_name, restricted)"
+                " SELECT i, i, DATE '2016-06-01' + (i % 3500), 19.90, 'Kunde', false"
+                " FROM generate_series(1, :n) AS i"
+            ),
+            {"n": n},
+        )
+        # The subject with 10,000 orders: customer n + 1.
+        await connection.execute(
+            sa.text(
+                "INSERT INTO customers (id, customer_no, name, email, created_on)"
+                " VALUES (:id, 'K999999', 'Viel Besteller', 'viel@example.org', DATE '2018-01-01')"
+            ),
+            {"id": n + 1},
+        )
+        await connection.execute(
+            sa.text(
+                "INSERT INTO orders (id, customer_id, ordered_on, total)"
+                " SELECT :base + i, :id, DATE '2019-01-01', 9.90 FROM generate_series(1, :k) AS i"
+            ),
+            {"base": n * 10, "id": n + 1, "k": BIG_ORDERS},
+        )
+        # What a DBA adds for dsr's case-insensitive matching (README: "Stores").
+        await connection.execute(sa.text("CREATE INDEX ON customers (lower(email))"))
+        await connection.execute(sa.text("CREATE INDEX ON customers (upper(customer_no))"))
+    async with shop.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(sa.text("ANALYZE"))
+    await shop.dispose()
+    return time.perf_counter() - started
+
+
+class Bench:
+    def __init__(self) -> None:
+        self.vault = Vault.from_secrets(new_encryption_key(), secrets.token_urlsafe(32))
+        self.config = config()
+        self.db = Database.from_url(OWN)
+        self.connectors = build_connectors(self.config, b"k" * 32, "http://127.0.0.1")
+        self.reference = 0
+
+    async def close(self) -> None:
+        for connector in self.connectors.values():
+            await connector.close()
+        await self.db.dispose()
+
+    def runner(self, **options: Any) -> Runner:
+        return Runner(self.db, self.config, self.connectors, self.vault, **options)
+
+    async def verified(self, kind: str, email: str) -> uuid.UUID:
+        self.reference += 1
+        async with self.db.session_scope() as session:
+            subject = self.vault.seal_subject(Identity(name="Kunde", email=email))
+            session.add(subject)
+            await session.flush()
+            now = datetime.now(UTC)
+            request = await engine.open_request(
+                session,
+                engine.NewRequest(
+                    f"DSR-2026-{self.reference:06d}",
+                    kind,
+                    "web",
+                    "de",
+                    now,
+                    response_deadline(now),
+                    subject.id,
+                ),
+                SUBJECT,
+            )
+            await engine.apply(session, request, "verify", SUBJECT, level="email")
+            return request.id
+
+    async def status(self, request_id: uuid.UUID) -> str:
+        async with self.db.session_scope() as session:
+            return (await session.get_one(Request, request_id)).status
+
+    async def until(self, runner: Runner, request_id: uuid.UUID, status: str) -> None:
+        while await self.status(request_id) != status:
+            if not await runner.run_once():
+                await asyncio.sleep(0)
+
+    async def identified(self, runner: Runner, request_id: uuid.UUID) -> None:
+        """Run until the system of record has been searched (erasure waits for approval)."""
+        while True:
+            async with self.db.session_scope() as session:
+                if (await session.get_one(Request, request_id)).keys_enc is not None:
+                    return
+            await runner.run_once()
+
+    async def approve(self, request_id: uuid.UUID) -> None:
+        from dsr.workflows.engine import Actor
+        from dsr.workflows.fanout import Fanout, lock_request
+
+        async with self.db.session_scope() as session:
+            request = await lock_request(session, request_id)
+            await Fanout(session, self.config, self.vault).approve(request, Actor("system"))
+
+
+async def raw_access(shop: Any, email: str) -> None:
+    async with shop.connect() as connection:
+        customer = (
+            (
+                await connection.execute(
+                    sa.text("SELECT * FROM customers WHERE lower(email) = :e"), {"e": email}
+                )
+            )
+            .mappings()
+            .one()
+        )
+        for table in ("orders", "invoices", "tickets"):
+            await connection.execute(
+                sa.text(f"SELECT * FROM {table} WHERE customer_id = :c"),  # noqa: S608
+                {"c": customer["id"]},
+            )
+        await connection.execute(
+            sa.text(
+                "SELECT * FROM order_items WHERE order_id IN"
+                " (SELECT id FROM orders WHERE customer_id = :c)"
+            ),
+            {"c": customer["id"]},
+        )
+
+
+async def raw_erase(shop: Any, customer_id: int) -> None:
+    async with shop.begin() as connection:
+        await connection.execute(
+            sa.text(
+                "DELETE FROM order_items WHERE order_id IN"
+                " (SELECT id FROM orders WHERE customer_id = :c)"
+            ),
+            {"c": customer_id},
+        )
+        for table in ("orders", "tickets"):
+            await connection.execute(
+                sa.text(f"DELETE FROM {table} WHERE customer_id = :c"),  # noqa: S608
+                {"c": customer_id},
+            )
+        await connection.execute(
+            sa.text("UPDATE invoices SET restricted = true WHERE customer_id = :c"),
+            {"c": customer_id},
+        )
+        await connection.execute(
+            sa.text(
+                "UPDATE customers SET name = '***', email = 'x', phone = NULL, street = NULL"
+                " WHERE id = :c"
+            ),
+            {"c": customer_id},
+        )
+
+
+def _ms(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.95) - 1] * 1000
+
+
+async def timed(work: Callable[[], Awaitable[None]]) -> float:
+    started = time.perf_counter()
+    await work()
+    return time.perf_counter() - started
+
+
+async def scenarios() -> list[Row]:
+    loaded = await load_shop()
+    print(f"shop loaded in {loaded:.0f} s", flush=True)
+    await recreate("dsr_bench")
+    await asyncio.to_thread(upgrade, OWN)
+    bench = Bench()
+    shop = create_async_engine(async_url(SHOP))
+    rows: list[Row] = []
+    try:
+        # 1. Fan-out access: verified -> package ready (auto-approved), 50 subjects.
+        ours, raw = [], []
+        runner = bench.runner()
+        for i in range(50):
+            email = f"kunde.{1 + (1000 + i * 997) % CUSTOMERS}@example.org"
+            request_id = await bench.verified("access", email)
+            ours.append(
+                await timed(lambda rid=request_id: bench.until(runner, rid, "awaiting_review"))
+            )
+            raw.append(await timed(lambda e=email: raw_access(shop, e)))
+        (m, p95), (rm, _) = _ms(ours), _ms(raw)
+        rows.append(
+            (
+                "1. access: verified -> package ready, 50 subjects of 100,000 (10 orders each)",
+                f"median {m:.0f} ms, p95 {p95:.0f} ms",
+                f"{rm:.1f} ms raw SELECTs",
+                f"{m / rm:.0f}x",
+                "median <= 50 ms",
+            )
+        )
+        print(rows[-1], flush=True)
+
+        # 2. Erasure: typical subject (median of 20) and the one with 10,000 orders.
+        ours, raw = [], []
+        for i in range(20):
+            customer = 1 + (2000 + i * 1999) % (CUSTOMERS - 1)
+            request_id = await bench.verified("erasure", f"kunde.{customer}@example.org")
+            await bench.identified(runner, request_id)
+            await bench.approve(request_id)
+            ours.append(
+                await timed(lambda rid=request_id: bench.until(runner, rid, "awaiting_review"))
+            )
+            raw.append(await timed(lambda c=customer + 1: raw_erase(shop, c)))
+        (m, p95), (rm, _) = _ms(ours), _ms(raw)
+        rows.append(
+            (
+                "2. erasure, typical subject (after approval -> done), median of 20",
+                f"median {m:.0f} ms, p95 {p95:.0f} ms",
+                f"{rm:.1f} ms raw set-based SQL",
+                f"{m / rm:.0f}x",
+                "median <= 50 ms",
+            )
+        )
+        print(rows[-1], flush=True)
+        request_id = await bench.verified("erasure", "viel@example.org")
+        await bench.identified(runner, request_id)
+        await bench.approve(request_id)
+        big = await timed(lambda: bench.until(runner, request_id, "awaiting_review"))
+        # The raw baseline on an identical copy of that customer's rows.
+        async with shop.begin() as connection:
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO customers (id, customer_no, name, email, created_on)"
+                    " VALUES (:id, 'K999998', 'Kopie', 'kopie@example.org', DATE '2018-01-01')"
+                ),
+                {"id": CUSTOMERS + 2},
+            )
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO orders (id, customer_id, ordered_on, total)"
+                    " SELECT :base + i, :id, DATE '2019-01-01', 9.90"
+                    " FROM generate_series(1, :k) AS i"
+                ),
+                {"base": CUSTOMERS * 10 + BIG_ORDERS, "id": CUSTOMERS + 2, "k": BIG_ORDERS},
+            )
+        raw_big = await timed(lambda: raw_erase(shop, CUSTOMERS + 2))
+        rows.append(
+            (
+                "2. erasure, subject with 10,000 orders",
+                f"{big * 1000:.0f} ms",
+                f"{raw_big * 1000:.0f} ms raw set-based SQL",
+                f"{big / raw_big:.1f}x",
+                "<= 3x raw",
+            )
+        )
+        print(rows[-1], flush=True)
+
+        # 3. Throughput: 2,000 verified access requests, one runner, then two side by side.
+        for workers in (1, 2):
+            ids = [
+                await bench.verified("access", f"kunde.{1 + (50000 + j + workers * 3000) % CUSTOMERS}@example.org")
+                for j in range(2000)
+            ]
+            runners = [bench.runner(batch=32) for _ in range(workers)]
+
+            async def drain(r: Runner) -> None:
+                idle = 0
+                while idle < 3:
+                    idle = 0 if await r.run_once() else idle + 1
+
+            elapsed = await timed(lambda rs=runners: _gather(*(drain(r) for r in rs)))
+            done = sum([await bench.status(rid) == "awaiting_review" for rid in ids])
+            rows.append(
+                (
+                    f"3. throughput, 2,000 access requests, {workers} runner(s) in one process",
+                    f"{done / elapsed * 60:.0f} per minute ({done} done in {elapsed:.0f} s)",
+                    "",
+                    "",
+                    ">= 2,000 per minute with one worker",
+                )
+            )
+            print(rows[-1], flush=True)
+    finally:
+        await shop.dispose()
+        await bench.close()
+    return rows
+
+
+async def _gather(*work: Awaitable[None]) -> None:
+    await asyncio.gather(*work)
+
+
+if __name__ == "__main__":
+    for row in asyncio.run(scenarios()):
+        print(" | ".join(row))
