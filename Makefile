@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint messages clean
+.PHONY: run test bench soak lint messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(STAMP)
 # Benchmarks (not timed tests): prints a table and rewrites bench/README.md.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# The long checks: API fuzzing with 500 examples per operation and data mode.
+soak: $(STAMP)
+	DSR_FUZZ_EXAMPLES=500 $(BIN)/pytest -q tests/e2e/test_api_fuzz.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
