@@ -107,3 +107,25 @@ def test_a_full_identity_in_normal_form() -> None:
     assert identity.phone == "+492011234567"
     assert identity.customer_number == "K100"
     assert identity.postal_address == "Musterstraße 1\n45127 Essen"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["erika@example.org", "Erika@Example.ORG", " erika@example.org ", "ｅｒｉｋａ@example.org"],
+)
+def test_spellings_of_one_address_are_one_address(spelling: str) -> None:
+    assert normalize_email(spelling) == "erika@example.org"
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    ["еrika@example.org", "erika@exаmple.org", "erikа@example.org", "erika@example.οrg"],
+)
+def test_look_alike_addresses_mixing_scripts_are_refused(look_alike: str) -> None:
+    with pytest.raises(ValueError, match="several scripts"):
+        normalize_email(look_alike)
+
+
+def test_addresses_in_one_other_script_are_accepted() -> None:
+    assert normalize_email("ерика@пример.рф") == "ерика@пример.рф"
+    assert normalize_email("Jörg.Müller@example.de") == "jörg.müller@example.de"

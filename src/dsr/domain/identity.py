@@ -60,7 +60,16 @@ def normalize_email(value: str) -> str:
     if _INVISIBLE.search(value) or _CONTROL.search(value):
         raise ValueError("hidden characters")
     result = validate_email(value, check_deliverability=False)
+    local, _, domain = result.normalized.rpartition("@")
+    if any(len(_scripts(part)) > 1 for part in [local, *domain.split(".")]):
+        raise ValueError("letters of several scripts in one part (a look-alike address)")
     return result.normalized.casefold()
+
+
+def _scripts(text: str) -> set[str]:
+    """The scripts of the letters in ``text`` ("LATIN", "CYRILLIC", "GREEK", ...): an
+    address part mixing them (``еrika`` with a Cyrillic е) imitates another address."""
+    return {unicodedata.name(char, "UNKNOWN").split(" ", 1)[0] for char in text if char.isalpha()}
 
 
 def normalize_phone(value: str, default_region: str = "DE") -> str:

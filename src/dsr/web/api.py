@@ -8,8 +8,9 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED, HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
 from dsr.domain.errors import NotFound
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
@@ -37,12 +38,24 @@ REFERENCE = PathParameter(
 )
 
 
+async def require_json(request: Request[Any, Any, Any]) -> None:
+    """A body must be declared JSON. A browser may send ``text/plain`` across sites without
+    asking first; insisting on ``application/json`` keeps other sites' pages from filing
+    requests through a visitor's browser."""
+    if request.method != "POST":
+        return
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise HTTPException(status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+
+
 class RequestController(Controller):
     path = "/api/v1/requests"
     tags = ("requests",)
 
     @post(
         "/",
+        before_request=require_json,
         status_code=HTTP_201_CREATED,
         summary="Record a request",
         description="Public for channel 'web'; staff only for phone, e-mail and letter.",
@@ -61,6 +74,7 @@ class RequestController(Controller):
 
     @post(
         "/{reference:str}/verify",
+        before_request=require_json,
         status_code=200,
         summary="Confirm a web request with the e-mailed code",
         description="A wrong, expired or used-up code answers 400 with a generic message.",
@@ -99,6 +113,7 @@ class RequestController(Controller):
 
     @post(
         "/{reference:str}/actions/{action:str}",
+        before_request=require_json,
         status_code=200,
         guards=[requires_role(Role.DPO)],
         summary="approve, reject, extend, release, withdraw, retry or resolve_task",

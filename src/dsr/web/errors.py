@@ -190,8 +190,14 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "server_error")
 
 
+def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """JSON nested deeper than the decoder recurses (``[[[[…]]]]``): a malformed body."""
+    return problem(request, HTTP_400_BAD_REQUEST, "bad_request")
+
+
 def exception_handlers() -> ExceptionHandlersMap:
     return {
+        RecursionError: _too_deep,
         errors.DsrError: _dsr_error,
         ValidationException: _validation_error,
         HTTPException: _http_error,

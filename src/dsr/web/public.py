@@ -9,7 +9,12 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_303_SEE_OTHER,
+    HTTP_400_BAD_REQUEST,
+    HTTP_404_NOT_FOUND,
+)
 
 from dsr.domain.vocabulary import RequestKind
 from dsr.i18n import N_, gettext, message
@@ -149,6 +154,7 @@ class PublicController(Controller):
             valid=verification is not None,
             reference=reference,
             link=link,
+            status_code=HTTP_200_OK if verification is not None else HTTP_404_NOT_FOUND,
         )
 
     @post("/verify/{link:str}")
@@ -187,6 +193,7 @@ class PublicController(Controller):
             valid=valid,
             token=token,
             code_error=None,
+            status_code=HTTP_200_OK if valid else HTTP_404_NOT_FOUND,
         )
 
     @post("/download/{token:str}", status_code=200)
