@@ -8,6 +8,7 @@ MariaDB with ``--store-url``. German fake data (Faker ``de_DE``), reproducible b
 from __future__ import annotations
 
 import random
+import re
 import secrets
 import sys
 from collections.abc import Iterator
@@ -258,7 +259,8 @@ def batch_rows(
 
 def _ascii(text: str) -> str:
     table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "á": "a"})
-    return "".join(c for c in text.translate(table) if c.isalnum() or c == ".") or "kunde"
+    kept = "".join(c for c in text.translate(table) if c.isalnum() or c == ".")
+    return re.sub(r"\.{2,}", ".", kept).strip(".") or "kunde"  # "B.A." must not give ".."
 
 
 def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) -> dict[str, Any]:

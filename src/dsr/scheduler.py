@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from jinja2 import Environment
@@ -39,7 +40,13 @@ class Jobs:
     mail: Environment = field(default_factory=new_environment)  # one, not one per tick
 
     async def deliver_mail(self) -> None:
-        await deliver_due(self.database, self.vault.cipher, self.smtp, self.sender_address)
+        await deliver_due(
+            self.database,
+            self.vault.cipher,
+            self.smtp,
+            self.sender_address,
+            lease=self.runner.lease,
+        )
 
     async def sweep(self) -> None:
         """Expired downloads, unconfirmed requests, the retention purge, reminders, digest."""
@@ -118,7 +125,13 @@ async def running_worker(
         )
 
     runner = Runner(
-        database, config, connectors, vault, timezone=settings.timezone, letters=letters
+        database,
+        config,
+        connectors,
+        vault,
+        timezone=settings.timezone,
+        lease=timedelta(seconds=settings.lease_seconds),
+        letters=letters,
     )
     jobs = Jobs(
         database,

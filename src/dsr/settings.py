@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     worker: bool = Field(default=True, description="run the scheduler (outbox, sweeps) in-process")
     tick_seconds: float = Field(default=5.0, gt=0, le=3600)
+    lease_seconds: float = Field(
+        default=300, ge=1, le=86400, description="how long a crashed worker's task or mail waits"
+    )
     dev_mail_catcher: bool = Field(
         default=True, description="demo mode: serve an SMTP catcher on the DSR_SMTP_URL port"
     )

@@ -315,3 +315,29 @@ async def test_confirming_sends_the_acknowledgement_letter_which_the_dpo_can_dow
         (2, False),
     ]
     assert [e["action"] for e in detail["timeline"]].count("letter.created") == 2
+
+
+async def test_a_message_that_cannot_be_built_fails_alone_and_the_rest_go_out(
+    mailroom: Mailroom, db: Database, web_settings: Settings
+) -> None:
+    from dsr.notify.outbox import enqueue
+    from dsr.rendering import RenderedMail
+    from dsr.security.vault import Vault
+
+    vault = Vault.from_secrets(web_settings.encryption_keys, web_settings.hmac_key)
+    mail = RenderedMail(subject="Test", text="Hallo", html="<p>Hallo</p>")
+    async with db.session_scope() as session:
+        bad = await enqueue(
+            session, vault.cipher, to="b.a..7@example.org", mail=mail, sender_address="d@e.org"
+        )
+        good = await enqueue(
+            session, vault.cipher, to="ok@example.org", mail=mail, sender_address="d@e.org"
+        )
+    report = await mailroom.deliver()
+    assert (report.sent, report.failed) == (1, 1)
+    assert mailroom.last().recipients == ("ok@example.org",)
+    async with db.session_scope() as session:
+        rows = {row.id: row for row in (await session.exec(select(Outbox))).all()}
+    assert (rows[bad.id].status, rows[bad.id].last_error) == ("failed", "InvalidHeaderDefect")
+    assert rows[good.id].status == "sent"
+    assert (await mailroom.deliver()).sent == 0  # not retried forever

@@ -132,16 +132,22 @@ async def deliver_due(
     now: datetime | None = None,
     batch: int = 50,
     send: Sender = send_message,
+    lease: timedelta = LEASE,
 ) -> DeliveryReport:
     """Send every message that is due; each claimed by a lease, recorded after sending."""
     now = now or utcnow()
-    claimed = await _claim(database, now, batch)
+    claimed = await _claim(database, now, batch, lease)
     sent = failed = 0
     for row_id in claimed:
-        async with database.session_scope() as session:
-            row = await session.get_one(Outbox, row_id)
-            files = await attached_files(session, cipher, row)
-            message = build_message(row, cipher, sender_address, files)
+        try:
+            async with database.session_scope() as session:
+                row = await session.get_one(Outbox, row_id)
+                files = await attached_files(session, cipher, row)
+                message = build_message(row, cipher, sender_address, files)
+        except ValueError as exc:  # an address or header the e-mail format cannot carry
+            failed += 1
+            await _record_failure(database, row_id, type(exc).__name__, now, give_up=True)
+            continue
         try:
             await send(smtp, message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
@@ -160,7 +166,9 @@ async def deliver_due(
     return DeliveryReport(sent=sent, failed=failed)
 
 
-async def _claim(database: Database, now: datetime, batch: int) -> list[uuid.UUID]:
+async def _claim(
+    database: Database, now: datetime, batch: int, lease: timedelta
+) -> list[uuid.UUID]:
     """Lease due rows: pending and due, or sending with an expired lease (a crashed sender)."""
     async with database.session_scope() as session:
         due = (
@@ -188,17 +196,21 @@ async def _claim(database: Database, now: datetime, batch: int) -> list[uuid.UUI
                         (col(Outbox.status) == "sending") & (col(Outbox.lease_until) < now),
                     ),
                 )
-                .values(status="sending", lease_until=now + LEASE, attempts=Outbox.attempts + 1)
+                .values(status="sending", lease_until=now + lease, attempts=Outbox.attempts + 1)
             )
             if result.rowcount == 1:
                 claimed.append(row_id)
     return claimed
 
 
-async def _record_failure(database: Database, row_id: uuid.UUID, error: str, now: datetime) -> None:
+async def _record_failure(
+    database: Database, row_id: uuid.UUID, error: str, now: datetime, give_up: bool = False
+) -> None:
+    """Retry later with backoff, or stop: after MAX_ATTEMPTS, or when retrying cannot help
+    (the message cannot be built); a failed row shows on /metrics and in the log."""
     async with database.session_scope() as session:
         row = await session.get_one(Outbox, row_id)
-        give_up = row.attempts >= MAX_ATTEMPTS
+        give_up = give_up or row.attempts >= MAX_ATTEMPTS
         await session.exec(
             update(Outbox)
             .where(col(Outbox.id) == row_id)
