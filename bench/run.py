@@ -1,9 +1,11 @@
 """``make bench``: benchmarks with a baseline measured in the same run, written to
 bench/README.md. Not part of ``make test``: figures depend on the machine.
 
-Scenarios so far (issue 9 lists seven; 4, 5 and the export memory of 7 are not written yet):
+Scenarios (issue 9 lists seven; the peak memory of a 100,000-row export is not written yet):
   scale      (bench/scale.py, PostgreSQL) access fan-out, erasure, throughput at 100,000
-             customers; DSR_BENCH_SCALE=0 skips them, DSR_BENCH_CUSTOMERS sets the size.
+             customers, the dashboard at 1,000,000 requests, intake from 50 clients on
+             PostgreSQL and SQLite; DSR_BENCH_SCALE=0 skips them, DSR_BENCH_CUSTOMERS sets
+             the shop's size.
   letters    DOCX renders per second (target >= 50/s); baseline: python-docx opening and
              saving the same template without filling it in.
   footprint  time from starting ``dsr serve`` to ``/health`` 200 (target <= 2 s), its resident
@@ -158,6 +160,7 @@ def main() -> int:
     rows = [letters(), *startup(), install_size()]
     if os.environ.get("DSR_BENCH_SCALE", "1") == "1":
         rows += asyncio.run(scale.scenarios())
+        rows += scale.intake_rows()
     header = ("scenario", "dsr", "baseline (same run)", "ratio", "target")
     table = [
         "| " + " | ".join(header) + " |",
