@@ -487,19 +487,6 @@ async def _dashboard_only() -> None:
         await bench.close()
 
 
-if __name__ == "__main__":
-    import sys
-
-    if sys.argv[1:] == ["dashboard"]:  # on the databases a full run left behind
-        asyncio.run(_dashboard_only())
-    elif sys.argv[1:] == ["intake"]:
-        for row in intake_rows():
-            print(" | ".join(row))
-    else:
-        for row in asyncio.run(scenarios()):
-            print(" | ".join(row))
-
-
 async def _load(url: str, headers: dict[str, str], body: Any, seconds: float) -> list[float]:
     """50 clients, each sending the next request when the last one is answered."""
     import httpx
@@ -595,3 +582,16 @@ def intake(database_url: str, label: str, seconds: float = 30.0) -> list[Row]:
             ">= 500/s, p99 <= 100 ms (PostgreSQL)",
         )
     ]
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["dashboard"]:  # on the databases a full run left behind
+        asyncio.run(_dashboard_only())
+    elif sys.argv[1:] == ["intake"]:
+        for row in intake_rows():
+            print(" | ".join(row))
+    else:
+        for row in asyncio.run(scenarios()):
+            print(" | ".join(row))
