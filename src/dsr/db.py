@@ -25,7 +25,7 @@ from dsr.models import ReferenceCounter, Reminder
 from dsr.models.base import utcnow
 
 # An arbitrary constant naming the audit chain's advisory lock on PostgreSQL.
-_AUDIT_LOCK_KEY = 0x647372A0
+AUDIT_LOCK_KEY = 0x647372A0
 
 
 def async_url(url: str) -> str:
@@ -100,18 +100,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-async def lock_audit_chain(session: AsyncSession) -> None:
-    """Serialise appends to the audit chain until the transaction ends.
-
-    SQLite already serialises writers (BEGIN IMMEDIATE); PostgreSQL takes an advisory lock.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        connection = await session.connection()
-        await connection.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY}
-        )
 
 
 async def next_reference_number(session: AsyncSession, year: int) -> int:

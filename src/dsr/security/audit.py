@@ -14,15 +14,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event as orm_events
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.db import lock_audit_chain
+from dsr.db import AUDIT_LOCK_KEY
 from dsr.models import Event
 from dsr.models.base import utcnow
 
 GENESIS = "0" * 64
-_HEAD = "dsr.audit.head"  # session.info: (transaction, seq, hash) of this transaction's last event
+_PENDING = "dsr.audit.pending"  # session.info: this transaction's events, chained at commit
+_HOOKED = "dsr.audit.hooked"
 
 
 def event_hash(
@@ -58,32 +62,57 @@ async def append_event(
     action: str,
     request_id: uuid.UUID | None = None,
     payload: Mapping[str, Any] | None = None,
-) -> Event:
-    """Append one event in the caller's transaction, which holds the chain lock from its
-    first event to its end: later events of the same transaction chain onto the head it
-    remembers instead of locking and reading again, and all are inserted at the next flush."""
-    transaction = session.sync_session.get_transaction()
-    head = session.info.get(_HEAD)
-    if head is None or head[0] is not transaction:
-        await lock_audit_chain(session)
-        last = (await session.exec(select(Event).order_by(col(Event.seq).desc()).limit(1))).first()
-        head = (transaction, last.seq if last else 0, last.hash if last else GENESIS)
-    seq, prev_hash = head[1] + 1, head[2]
-    at = utcnow()
+) -> None:
+    """Record one event in the caller's transaction.
+
+    Events are chained when the transaction commits (or at ``seal``): the chain lock is then
+    held for three statements, not for the whole transaction, so concurrent transactions do
+    not queue behind each other's slow work. Nothing is chained if the transaction rolls back.
+    """
+    sync = session.sync_session
+    if not sync.info.get(_HOOKED):
+        orm_events.listen(sync, "before_commit", _seal_sync)
+        orm_events.listen(sync, "after_rollback", _forget)
+        sync.info[_HOOKED] = True
     clean_payload = json.loads(json.dumps(dict(payload or {}), default=str))
-    event = Event(
-        seq=seq,
-        at=at,
-        actor=actor,
-        request_id=request_id,
-        action=action,
-        payload=clean_payload,
-        prev_hash=prev_hash,
-        hash=event_hash(prev_hash, seq, at, actor, request_id, action, clean_payload),
-    )
-    session.add(event)
-    session.info[_HEAD] = (transaction, seq, event.hash)
-    return event
+    sync.info.setdefault(_PENDING, []).append((utcnow(), actor, request_id, action, clean_payload))
+
+
+async def seal(session: AsyncSession) -> None:
+    """Chain this transaction's events now (before reading them back in it)."""
+    await session.run_sync(_seal_sync)
+
+
+def _seal_sync(sync: Session) -> None:
+    pending = sync.info.pop(_PENDING, [])
+    if not pending:
+        return
+    connection = sync.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    last = sync.execute(select(Event).order_by(col(Event.seq).desc()).limit(1)).scalars().first()
+    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
+    for at, actor, request_id, action, payload in pending:
+        seq += 1
+        digest = event_hash(prev_hash, seq, at, actor, request_id, action, payload)
+        sync.add(
+            Event(
+                seq=seq,
+                at=at,
+                actor=actor,
+                request_id=request_id,
+                action=action,
+                payload=payload,
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
+        prev_hash = digest
+    sync.flush()
+
+
+def _forget(sync: Session, *_: Any) -> None:
+    sync.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True, slots=True)

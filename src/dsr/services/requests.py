@@ -32,6 +32,7 @@ from dsr.schemas import (
     RequestSummary,
     TaskOut,
 )
+from dsr.security.audit import seal
 from dsr.security.passwords import token_digest
 from dsr.security.vault import Vault
 from dsr.workflows import engine
@@ -169,6 +170,7 @@ class RequestService:
                 .order_by(col(Letter.created_at))
             )
         ).all()
+        await seal(self.session)  # this transaction's own events belong in the timeline
         events = (
             await self.session.exec(
                 select(Event).where(Event.request_id == request.id).order_by(col(Event.seq))
