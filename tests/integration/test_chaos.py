@@ -119,7 +119,7 @@ async def test_killed_workers_and_a_database_restart_lose_nothing_and_repeat_not
     }
     log = (tmp_path / "workers.log").open("ab")
     rng = random.Random(4711)  # noqa: S311 - fault timing, not security
-    kills = restarts = 0
+    kills = restarts = mid_work = 0
     deadline = time.monotonic() + 120 + 2 * REQUESTS
     while time.monotonic() < deadline:
         worker = subprocess.Popen(  # noqa: ASYNC220 - a process we kill on purpose
@@ -128,7 +128,7 @@ async def test_killed_workers_and_a_database_restart_lose_nothing_and_repeat_not
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
-        await asyncio.sleep(rng.uniform(2.2, 3.5))  # start-up takes ~2 s of it
+        await asyncio.sleep(rng.uniform(2.0, 3.0))  # start-up takes ~2 s of it
         if kills == 2 and not restarts and _restart_postgres():  # the database goes away
             restarts += 1
             await db.engine.dispose()
@@ -140,7 +140,9 @@ async def test_killed_workers_and_a_database_restart_lose_nothing_and_repeat_not
         async with db.session_scope() as session:
             open_ = (await session.exec(select(Request).where(Request.status != "completed"))).all()
             unsent = (await session.exec(select(Outbox).where(Outbox.status != "sent"))).all()
-        if not open_ and not unsent:
+        if open_ or unsent:
+            mid_work += 1  # this worker died with work left over
+        elif kills >= 3:  # done, and the database restart (third life) has happened
             break
 
     log.close()
@@ -149,7 +151,7 @@ async def test_killed_workers_and_a_database_restart_lose_nothing_and_repeat_not
         done_events = (await session.exec(select(Event).where(Event.action == "task.done"))).all()
         outbox = (await session.exec(select(Outbox))).all()
         chain = await verify_chain(session)
-    assert kills >= 5
+    assert mid_work >= 2 and restarts == 1
     assert Counter(r.status for r in requests) == {"completed": REQUESTS}
     # Every erasure ran to completion exactly once per request (find + erase tasks).
     per_request = Counter((e.request_id, e.payload.get("action")) for e in done_events)
@@ -168,6 +170,7 @@ async def test_killed_workers_and_a_database_restart_lose_nothing_and_repeat_not
     assert repeats <= kills  # a kill between delivery and bookkeeping repeats that one mail
     assert chain.ok, chain
     print(
-        f"chaos: {REQUESTS} erasures, {kills} workers killed, {restarts} database restart(s), "
+        f"chaos: {REQUESTS} erasures, {kills} workers killed ({mid_work} with work left), "
+        f"{restarts} database restart(s), "
         f"{len(received)} mails, {repeats} repeated with the same Message-ID"
     )
