@@ -15,7 +15,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.config import DsrConfig
 from dsr.connectors.base import Connector
 from dsr.db import Database
-from dsr.letters.catalog import letters_dir
 from dsr.letters.office import LetterOffice
 from dsr.models.base import utcnow
 from dsr.notify.outbox import deliver_due
@@ -112,17 +111,7 @@ async def running_worker(
     mail = new_environment()
 
     def letters(session: AsyncSession) -> LetterOffice:
-        return LetterOffice(
-            session=session,
-            config=config,
-            vault=vault,
-            mail=mail,
-            base_url=settings.base_url.rstrip("/"),
-            sender_address=settings.mail_from,
-            secret_key=settings.secret_key,
-            letters_dir=letters_dir(settings.letters_dir),
-            timezone=settings.timezone,
-        )
+        return LetterOffice.for_settings(session, settings, config, vault, mail)
 
     runner = Runner(
         database,

@@ -4,6 +4,7 @@ and the placeholders a template of that kind may use."""
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 
 from dsr.i18n import N_
@@ -106,6 +107,7 @@ def fields_of(kind: LetterKind) -> frozenset[str]:
     return COMMON_FIELDS | KIND_FIELDS[kind]
 
 
+@cache  # resolved once per configured path, not on every request
 def letters_dir(configured: Path) -> Path:
     """``DSR_LETTERS_DIR``; the default ``templates/letters`` falls back to the copy that
     ships inside the package (an installed dsr has no repository checkout)."""

@@ -25,7 +25,14 @@ from dsr.domain.deadlines import receipt_date
 from dsr.domain.errors import ConfigError, NotFound
 from dsr.domain.vocabulary import Language, RequestKind
 from dsr.i18n import N_, gettext
-from dsr.letters.catalog import DELIVERY, FILE_STEMS, TITLES, Delivery, LetterKind
+from dsr.letters.catalog import (
+    DELIVERY,
+    FILE_STEMS,
+    TITLES,
+    Delivery,
+    LetterKind,
+    letters_dir,
+)
 from dsr.letters.facts import Writer
 from dsr.letters.render import DOCX, PDF, PdfUnavailable, render_docx, soffice, to_pdf
 from dsr.models import Artifact, Download, Letter, Request, Subject, Task
@@ -37,6 +44,7 @@ from dsr.security.audit import append_event
 from dsr.security.passwords import token_digest
 from dsr.security.vault import Vault
 from dsr.services.downloads import code_hash
+from dsr.settings import Settings
 from dsr.workflows import plan
 
 DOWNLOAD_DAYS = 14
@@ -55,6 +63,28 @@ class LetterOffice:
     secret_key: str
     letters_dir: Path
     timezone: str = "Europe/Berlin"
+
+    @classmethod
+    def for_settings(
+        cls,
+        session: AsyncSession,
+        settings: Settings,
+        config: DsrConfig,
+        vault: Vault,
+        mail: Environment,
+    ) -> LetterOffice:
+        """The office as the web app and the workers build it from ``DSR_*`` settings."""
+        return cls(
+            session=session,
+            config=config,
+            vault=vault,
+            mail=mail,
+            base_url=settings.base_url.rstrip("/"),
+            sender_address=settings.mail_from,
+            secret_key=settings.secret_key,
+            letters_dir=letters_dir(settings.letters_dir),
+            timezone=settings.timezone,
+        )
 
     def writer(self, request: Request) -> Writer:
         return Writer(self.config, Language(request.language))

@@ -8,7 +8,6 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.letters.catalog import letters_dir
 from dsr.letters.office import LetterOffice
 from dsr.services.actions import RequestActions
 from dsr.services.callbacks import Callbacks
@@ -43,17 +42,8 @@ def provide_request_service(state: State, session: NamedDependency[AsyncSession]
 
 
 def provide_letter_office(state: State, session: NamedDependency[AsyncSession]) -> LetterOffice:
-    settings = state.settings
-    return LetterOffice(
-        session=session,
-        config=state.config,
-        vault=state.vault,
-        mail=state.templates,
-        base_url=settings.base_url.rstrip("/"),
-        sender_address=settings.mail_from,
-        secret_key=settings.secret_key,
-        letters_dir=letters_dir(settings.letters_dir),
-        timezone=settings.timezone,
+    return LetterOffice.for_settings(
+        session, state.settings, state.config, state.vault, state.templates
     )
 
 
