@@ -444,3 +444,107 @@ async def test_an_expired_download_takes_its_package_with_it(desk: Desk) -> None
     async with desk.db.session_scope() as session:
         assert not (await session.exec(select(Artifact).where(Artifact.kind == "package"))).all()
         assert not (await session.exec(select(Download))).all()
+
+
+async def test_a_large_export_is_stored_and_read_in_chunks(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A customer with thousands of orders: the export and the package are written and read
+    one chunk at a time (chunks made small here so a small test crosses many of them), the
+    package is complete, the letter joins it at release, and tampering with a chunk shows."""
+    import sqlalchemy as sa
+
+    from dsr import artifacts
+    from dsr.models import ArtifactChunk
+    from dsr.security.fields import DecryptionError
+
+    monkeypatch.setattr(artifacts, "CHUNK", 16 * 1024)
+    assert desk.config.system_of_record is not None
+    shop = sa.create_engine(desk.config.system_of_record.url)
+    with shop.begin() as connection:
+        customer = connection.execute(
+            sa.text("SELECT id FROM customers WHERE customer_no = 'K100001'")
+        ).scalar_one()
+        connection.execute(
+            sa.text(
+                "INSERT INTO orders (id, customer_id, ordered_on, delivery_address, total)"
+                " VALUES (:id, :customer, '2025-01-02', :address, 9.90)"
+            ),
+            [
+                {"id": 900000 + i, "customer": customer, "address": f"Lieferweg {i}, 45127 Essen"}
+                for i in range(3000)
+            ],
+        )
+    shop.dispose()
+
+    request_id = await desk.verified("access", "soeren.noacktaesche.1@example.org")
+    await desk.runner().drain()
+    await _resolve_archive(desk, request_id)
+    cipher = desk.vault.cipher
+    async with desk.db.session_scope() as session:
+        export = await session.get_one(
+            Artifact,
+            uuid.UUID((await desk.tasks(request_id))["shop:export"].result_summary["artifact"]),  # type: ignore[index]
+        )
+        package = (
+            await session.exec(
+                select(Artifact).where(
+                    Artifact.request_id == request_id, Artifact.kind == "package"
+                )
+            )
+        ).one()
+        for artifact in (export, package):
+            chunks = (
+                await session.exec(
+                    select(ArtifactChunk.seq).where(ArtifactChunk.artifact_id == artifact.id)
+                )
+            ).all()
+            assert artifact.content_enc is None
+            assert sorted(chunks) == list(range(-(-artifact.size // (16 * 1024))))
+            assert len(chunks) > 1
+        reviewed = await artifacts.read_all(session, cipher, package)
+    assert hashlib.sha256(reviewed).hexdigest() == package.sha256
+    archive = zipfile.ZipFile(io.BytesIO(reviewed))
+    data = json.loads(archive.read("data.json"))
+    orders = data["stores"]["shop"]["tables"]["orders"]
+    assert len(orders) == 3010
+    assert orders[-1]["delivery_address"] == "Lieferweg 2999, 45127 Essen"
+    assert len(archive.read("shop/orders.csv").decode().splitlines()) == 3011
+    assert "<td>orders</td><td>3010</td>" in archive.read("index.html").decode()
+
+    package_id = package.id
+    await desk.act(request_id, "release")
+    async with desk.db.session_scope() as session:
+        package = await session.get_one(Artifact, package_id)
+        released = await artifacts.read_all(session, cipher, package)
+        assert hashlib.sha256(released).hexdigest() == package.sha256
+        delivered = zipfile.ZipFile(io.BytesIO(released))
+        for name in archive.namelist():
+            assert delivered.read(name) == archive.read(name)
+        assert any(n.endswith("-Auskunft.docx") for n in delivered.namelist())
+
+        # Swapping two pieces, or losing the last one, cannot go unnoticed.
+        first, second = (
+            await session.exec(
+                select(ArtifactChunk)
+                .where(ArtifactChunk.artifact_id == package.id)
+                .order_by(col(ArtifactChunk.seq))
+                .limit(2)
+            )
+        ).all()
+        first.content_enc, second.content_enc = second.content_enc, first.content_enc
+        await session.flush()
+        with pytest.raises(DecryptionError):
+            await artifacts.read_all(session, cipher, package)
+        await session.rollback()
+    async with desk.db.session_scope() as session:
+        package = await session.get_one(Artifact, package_id)
+        last = -(-package.size // (16 * 1024)) - 1
+        await session.exec(
+            sa.delete(ArtifactChunk).where(  # type: ignore[arg-type]
+                col(ArtifactChunk.artifact_id) == package.id, col(ArtifactChunk.seq) == last
+            )
+        )
+        with pytest.raises(DecryptionError, match="missing"):
+            await artifacts.read_all(session, cipher, package)
+        await session.rollback()

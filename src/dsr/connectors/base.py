@@ -6,9 +6,12 @@ declaration and the secrets it needs, by ``dsr.connectors.registry``.
 
 from __future__ import annotations
 
+import json
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import IO, Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,79 @@ class ExportResult:
         return {table: len(rows) for table, rows in self.tables.items()}
 
 
+class ExportFile:
+    """A store's export written while it is read: one JSON line ``[table, row]`` per row in a
+    scratch file (in memory up to 1 MiB, then an unnamed file the system removes on close),
+    so a subject with 100,000 rows is never held in memory whole. ``finish`` appends one
+    line ``{"counts": ..., "categories": ...}``; ``opened`` reads such a file back."""
+
+    def __init__(self, categories: dict[str, dict[str, str]] | None = None) -> None:
+        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115
+        self.counts: dict[str, int] = {}
+        self.categories: dict[str, dict[str, str]] = dict(categories or {})
+
+    @classmethod
+    def opened(cls, file: IO[bytes]) -> ExportFile:
+        """An export file as ``finish`` left it (or, from before chunked artifacts, one JSON
+        object with ``tables`` and ``categories``)."""
+        export = cls()
+        export.file.close()
+        export.file = file
+        file.seek(0)
+        for line in file:
+            if line.startswith(b"{"):
+                trailer = json.loads(line)
+                if "tables" in trailer:  # the earlier format: rewrite it as lines
+                    export.file = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115
+                    export.add(ExportResult(trailer["tables"], trailer.get("categories") or {}))
+                    file.close()
+                    break
+                export.counts = dict(trailer.get("counts") or {})
+                export.categories = dict(trailer.get("categories") or {})
+        return export
+
+    def table(self, name: str) -> None:
+        """Name a table even if it has no rows for this person."""
+        self.counts.setdefault(name, 0)
+
+    def write(self, table: str, row: dict[str, Any]) -> None:
+        line = json.dumps([table, row], ensure_ascii=False, default=str, separators=(",", ":"))
+        self.file.write(line.encode() + b"\n")
+        self.counts[table] = self.counts.get(table, 0) + 1
+
+    def add(self, result: ExportResult) -> None:
+        for table, rows in result.tables.items():
+            self.table(table)
+            for row in rows:
+                self.write(table, row)
+        self.categories.update(result.categories)
+
+    def finish(self) -> None:
+        trailer = {"counts": self.counts, "categories": self.categories}
+        self.file.write(json.dumps(trailer, ensure_ascii=False).encode() + b"\n")
+
+    def raw_rows(self, table: str) -> Iterator[bytes]:
+        """The JSON text of each row of ``table``, without parsing the others."""
+        prefix = b"[" + json.dumps(table, ensure_ascii=False).encode() + b","
+        self.file.seek(0)
+        for line in self.file:
+            if line.startswith(prefix):
+                yield line[len(prefix) : line.rindex(b"]")]
+
+    def rows(self, table: str) -> Iterator[dict[str, Any]]:
+        for raw in self.raw_rows(table):
+            row: dict[str, Any] = json.loads(raw)
+            yield row
+
+    def result(self) -> ExportResult:
+        """Everything in memory: for small exports and tests only."""
+        tables = {name: list(self.rows(name)) for name in self.counts}
+        return ExportResult(tables=tables, categories=self.categories)
+
+    def close(self) -> None:
+        self.file.close()
+
+
 @dataclass(frozen=True, slots=True)
 class HeldRows:
     """Rows kept under a retention duty and restricted (Art. 17(3)(b), Art. 18)."""
@@ -138,6 +214,13 @@ class Connector(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class StreamingExport(Protocol):
+    """A connector that writes its export row by row instead of returning it whole."""
+
+    async def export_into(self, who: Identifiers, out: ExportFile, job: str = "") -> None: ...
 
 
 def json_value(value: Any) -> Any:

@@ -24,6 +24,7 @@ from dsr.config import SqlStore, SqlTable
 from dsr.connectors.base import (
     Change,
     EraseResult,
+    ExportFile,
     ExportResult,
     FindResult,
     HeldRows,
@@ -73,7 +74,21 @@ class SqlConnector:
         return FindResult(counts=counts, categories=categories, keys=keys)
 
     async def export(self, who: Identifiers, job: str = "") -> ExportResult:
-        tables: dict[str, list[dict[str, Any]]] = {}
+        out = ExportFile()
+        try:
+            await self.export_into(who, out, job)
+            return out.result()
+        finally:
+            out.close()
+
+    async def export_into(self, who: Identifiers, out: ExportFile, job: str = "") -> None:
+        """Every row of the person, streamed from a server-side cursor into ``out``."""
+        out.categories.update(
+            {
+                table.name: {column: spec.category for column, spec in table.columns.items()}
+                for table in self.store.tables
+            }
+        )
         async with self._connect() as connection:
             conditions = await self._conditions(connection, who)
             for table in self._order:
@@ -84,17 +99,12 @@ class SqlConnector:
                     .where(conditions[table.name])
                     .order_by(_c(table.primary_key))
                 )
-                result = await connection.stream(statement)
-                rows = [
-                    {key: json_value(value) for key, value in row._mapping.items()}
-                    async for row in result
-                ]
-                tables[table.name] = rows
-        categories = {
-            table.name: {column: spec.category for column, spec in table.columns.items()}
-            for table in self.store.tables
-        }
-        return ExportResult(tables=tables, categories=categories)
+                out.table(table.name)
+                result = await connection.stream(statement.execution_options(yield_per=1000))
+                async for row in result:
+                    out.write(
+                        table.name, {key: json_value(value) for key, value in row._mapping.items()}
+                    )
 
     async def erase(self, who: Identifiers, today: date, job: str = "") -> EraseResult:
         erased: dict[str, int] = {}

@@ -20,6 +20,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr import artifacts
 from dsr.config import DsrConfig
 from dsr.domain.deadlines import receipt_date
 from dsr.domain.errors import ConfigError, NotFound
@@ -205,7 +206,7 @@ class LetterOffice:
     async def document(self, letter: Letter, pdf: bool = False) -> tuple[bytes, str, str]:
         """The letter's bytes, media type and file name: the archived DOCX, or a PDF of it."""
         artifact = await self.session.get_one(Artifact, letter.artifact_id)
-        content = self.vault.cipher.decrypt_bytes("artifact", artifact.content_enc)
+        content = await artifacts.read_all(self.session, self.vault.cipher, artifact)
         filename = artifact.filename or "letter.docx"
         if not pdf:
             return content, artifact.media_type, filename
@@ -277,24 +278,14 @@ class LetterOffice:
     async def add_to_package(self, package: Artifact, letter: Letter) -> None:
         """Put the access response into the package the DPO reviewed: its files stay
         byte-for-byte as they were, the letter is one more file in the zip."""
-        content = self.vault.cipher.decrypt_bytes("artifact", package.content_enc)
+        cipher = self.vault.cipher
         document = await self.session.get_one(Artifact, letter.artifact_id)
-        buffer = io.BytesIO(content)
-        with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(
-                document.filename or "letter.docx",
-                self.vault.cipher.decrypt_bytes("artifact", document.content_enc),
-            )
-        combined = buffer.getvalue()
-        await self.session.exec(
-            update(Artifact)
-            .where(col(Artifact.id) == package.id)
-            .values(
-                content_enc=self.vault.cipher.encrypt_bytes("artifact", combined),
-                sha256=hashlib.sha256(combined).hexdigest(),
-                size=len(combined),
-            )
-        )
+        content = await artifacts.read_all(self.session, cipher, document)
+        with artifacts.spool() as combined:
+            await artifacts.copy_to(self.session, cipher, package, combined)
+            with zipfile.ZipFile(combined, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(document.filename or "letter.docx", content)
+            await artifacts.replace_content(self.session, cipher, package, combined)
         await self._mark_sent(letter, "package")
 
     async def offer_download(self, request: Request, artifact: Artifact, keep: bool) -> bool:
@@ -350,17 +341,15 @@ class LetterOffice:
         ).one() + 1
         stem = FILE_STEMS[kind][language.value]
         suffix = f"-v{version}" if version > 1 else ""
-        artifact = Artifact(
+        artifact = await artifacts.save_file(
+            self.session,
+            self.vault.cipher,
+            io.BytesIO(content),
             request_id=request.id,
             kind=LETTER,
             media_type=DOCX,
-            content_enc=self.vault.cipher.encrypt_bytes("artifact", content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            size=len(content),
             filename=f"{request.reference}-{stem}{suffix}.docx",
         )
-        self.session.add(artifact)
-        await self.session.flush()
         letter = Letter(
             request_id=request.id,
             kind=kind.value,

@@ -3,11 +3,12 @@
 from dsr.models.audit import Event
 from dsr.models.request import ReferenceCounter, Request, Subject, Verification
 from dsr.models.staff import ApiToken, Staff, StaffSession
-from dsr.models.work import Artifact, Download, Letter, Outbox, Reminder, Task
+from dsr.models.work import Artifact, ArtifactChunk, Download, Letter, Outbox, Reminder, Task
 
 __all__ = [
     "ApiToken",
     "Artifact",
+    "ArtifactChunk",
     "Download",
     "Event",
     "Letter",

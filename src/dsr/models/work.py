@@ -35,7 +35,11 @@ class Task(SQLModel, table=True):
 
 
 class Artifact(SQLModel, table=True):
-    """An encrypted blob: an access package or a rendered letter."""
+    """An encrypted blob: an access package, a store's export or a rendered letter.
+
+    Up to one chunk (``dsr.artifacts.CHUNK``) is kept in ``content_enc``; anything larger is
+    written and read in ``artifact_chunk`` rows, one chunk at a time, and ``content_enc`` is
+    NULL."""
 
     __tablename__ = "artifact"
 
@@ -43,12 +47,22 @@ class Artifact(SQLModel, table=True):
     request_id: uuid.UUID | None = Field(default=None, foreign_key="request.id", index=True)
     kind: str = Field(max_length=32)
     media_type: str = Field(max_length=128)
-    content_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    content_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     sha256: str = Field(max_length=64)
     size: int
     filename: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ArtifactChunk(SQLModel, table=True):
+    """One encrypted piece of a large artifact; its number is bound into the encryption."""
+
+    __tablename__ = "artifact_chunk"
+
+    artifact_id: uuid.UUID = Field(foreign_key="artifact.id", primary_key=True)
+    seq: int = Field(primary_key=True)
+    content_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class Download(SQLModel, table=True):

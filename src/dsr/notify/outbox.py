@@ -23,6 +23,7 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr import artifacts
 from dsr.db import Database
 from dsr.models import Artifact, Outbox
 from dsr.models.base import utcnow
@@ -112,7 +113,7 @@ async def attached_files(
     for item in row.attachments:
         artifact = await session.get(Artifact, uuid.UUID(item["artifact"]))
         if artifact is not None:
-            content = cipher.decrypt_bytes("artifact", artifact.content_enc)
+            content = await artifacts.read_all(session, cipher, artifact)
             files.append((item["filename"], artifact.media_type, content))
     return files
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import DsrConfig
-from dsr.connectors.base import Connector, ExportResult, StoreUnavailable
+from dsr.connectors.base import Connector, ExportFile, ExportResult, StoreUnavailable
 from dsr.connectors.http import (
     HttpConnector,
     parse_erase,
@@ -25,7 +24,7 @@ from dsr.models import Task
 from dsr.models.base import utcnow
 from dsr.security.vault import Vault
 from dsr.workflows import plan
-from dsr.workflows.fanout import EXPORT, Fanout, lock_request, store_artifact
+from dsr.workflows.fanout import Fanout, lock_request, save_export
 from dsr.workflows.runner import complete_task, summarise
 
 PARSERS = {
@@ -64,15 +63,12 @@ class Callbacks:
             raise InvalidInput({"body": "invalid_value"}) from exc
         summary = summarise(result)
         if isinstance(result, ExportResult):
-            artifact = store_artifact(
-                self.vault,
-                task.request_id,
-                EXPORT,
-                "application/json",
-                json.dumps({"tables": result.tables, "categories": {}}, default=str).encode(),
-            )
-            self.session.add(artifact)
-            await self.session.flush()
+            export = ExportFile()
+            try:
+                export.add(result)
+                artifact = await save_export(self.session, self.vault, task.request_id, export)
+            finally:
+                export.close()
             summary["artifact"] = str(artifact.id)
         await complete_task(self.session, task, summary, utcnow())
         fanout = Fanout(self.session, self.config, self.vault, letters=self.letters)

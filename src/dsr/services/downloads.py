@@ -13,6 +13,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr import artifacts
 from dsr.models import Artifact, Download
 from dsr.models.base import utcnow
 from dsr.security.audit import append_event
@@ -43,7 +44,7 @@ async def purge_expired(session: AsyncSession, now: datetime) -> int:
     ).all()
     for artifact in expired:
         await session.exec(delete(Download).where(col(Download.artifact_id) == artifact.id))
-        await session.exec(delete(Artifact).where(col(Artifact.id) == artifact.id))
+        await artifacts.remove(session, col(Artifact.id) == artifact.id)
         await append_event(
             session,
             actor="system",
@@ -63,7 +64,7 @@ def code_hash(secret_key: str, download_id: uuid.UUID, code: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Redeemed:
     check: DownloadCheck
-    content: bytes | None = None
+    artifact: uuid.UUID | None = None  # streamed by the caller (``artifacts.stream``)
     media_type: str = ""
     filename: str = ""
 
@@ -113,7 +114,6 @@ class Downloads:
         if claimed.rowcount != 1:
             return Redeemed(DownloadCheck.GONE)
         artifact = await self.session.get_one(Artifact, download.artifact_id)
-        content = self.vault.cipher.decrypt_bytes("artifact", artifact.content_enc)
         await append_event(
             self.session,
             actor="subject",
@@ -122,5 +122,5 @@ class Downloads:
             payload={"artifact": str(artifact.id)},
         )
         return Redeemed(
-            DownloadCheck.OK, content, artifact.media_type, artifact.filename or PACKAGE_NAME
+            DownloadCheck.OK, artifact.id, artifact.media_type, artifact.filename or PACKAGE_NAME
         )

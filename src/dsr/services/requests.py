@@ -239,7 +239,7 @@ class RequestService:
         next_cursor = encode_cursor(rows[-1].effective_due_on, rows[-1].reference) if more else None
         return RequestPage(items=[self._summary(r) for r in rows], next_cursor=next_cursor)
 
-    async def package(self, reference: str, actor: Actor) -> bytes:
+    async def package(self, reference: str, actor: Actor) -> Artifact:
         """The newest access package of a request, for the DPO's review."""
         request = await self.visible(reference, actor)
         artifact = (
@@ -251,7 +251,7 @@ class RequestService:
         ).first()
         if artifact is None:
             raise NotFound("no package for this request")
-        return self.vault.cipher.decrypt_bytes("artifact", artifact.content_enc)
+        return artifact
 
     async def earlier_requests(self, request: Request) -> list[Request]:
         """The same person's other requests (by blind-indexed e-mail or customer number),

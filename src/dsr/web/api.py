@@ -10,8 +10,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
+from dsr import artifacts
 from dsr.domain.errors import NotFound
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
 from dsr.letters.office import LetterOffice
@@ -150,10 +152,11 @@ class RequestController(Controller):
         request: Request[Any, Any, Any],
         reference: Annotated[str, REFERENCE],
         request_service: NamedDependency[RequestService],
-    ) -> Response[bytes]:
-        content = await request_service.package(reference, current_actor(request))
-        return Response(
-            content,
+    ) -> Stream:
+        artifact = await request_service.package(reference, current_actor(request))
+        state = request.app.state
+        return Stream(
+            artifacts.stream(state.db, state.vault.cipher, artifact.id),
             media_type="application/zip",
             headers={"Content-Disposition": f'attachment; filename="{reference}.zip"'},
         )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_303_SEE_OTHER,
@@ -16,6 +16,7 @@ from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
 )
 
+from dsr import artifacts
 from dsr.domain.vocabulary import RequestKind
 from dsr.i18n import N_, gettext, message
 from dsr.security import ratelimit
@@ -203,12 +204,13 @@ class PublicController(Controller):
         token: Token,
         data: FormBody,
         downloads: NamedDependency[Downloads],
-    ) -> Template | Response[bytes]:
-        request.app.state.limiter.check(ratelimit.VERIFY_PER_IP, client_address(request))
+    ) -> Template | Stream:
+        state = request.app.state
+        state.limiter.check(ratelimit.VERIFY_PER_IP, client_address(request))
         got = await downloads.redeem(token, str(data.get("code", ""))[:20])
-        if got.check is DownloadCheck.OK and got.content is not None:
-            return Response(
-                got.content,
+        if got.check is DownloadCheck.OK and got.artifact is not None:
+            return Stream(
+                artifacts.stream(state.db, state.vault.cipher, got.artifact),
                 media_type=got.media_type,
                 headers={"Content-Disposition": f'attachment; filename="{got.filename}"'},
             )

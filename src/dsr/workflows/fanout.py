@@ -7,8 +7,6 @@ last two tasks of one request cannot both move it on.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,8 +17,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr import artifacts
 from dsr.config import DsrConfig, SqlStore
-from dsr.connectors.base import ExportResult, Identifiers
+from dsr.connectors.base import ExportFile, Identifiers
 from dsr.domain.errors import InvalidTransition
 from dsr.domain.vocabulary import RequestKind, RequestStatus, VerificationLevel
 from dsr.models import Artifact, Request, Subject, Task
@@ -155,22 +154,32 @@ class Fanout:
             await engine.apply(self.session, request, "finish", SYSTEM, payload={"result": outcome})
 
     async def _package(self, request: Request, tasks: Sequence[Task]) -> bool:
-        exports: dict[str, ExportResult] = {}
-        for task in tasks:
-            artifact_id = (task.result_summary or {}).get("artifact")
-            if not artifact_id:
-                continue
-            artifact = await self.session.get_one(Artifact, uuid.UUID(artifact_id))
-            data = json.loads(self.vault.cipher.decrypt_bytes("artifact", artifact.content_enc))
-            exports[task.store] = ExportResult(tables=data["tables"], categories=data["categories"])
-        if not any(rows for result in exports.values() for rows in result.tables.values()):
-            return False
-        content = build_package(
-            PackageInfo(request.reference, self.config.controller.name, self.clock()), exports
-        )
-        artifact = store_artifact(self.vault, request.id, PACKAGE, "application/zip", content)
-        self.session.add(artifact)
-        await self.session.flush()
+        exports: dict[str, ExportFile] = {}
+        try:
+            for task in tasks:
+                artifact_id = (task.result_summary or {}).get("artifact")
+                if not artifact_id:
+                    continue
+                artifact = await self.session.get_one(Artifact, uuid.UUID(artifact_id))
+                scratch = artifacts.spool()
+                await artifacts.copy_to(self.session, self.vault.cipher, artifact, scratch)
+                exports[task.store] = ExportFile.opened(scratch)
+            if not any(sum(export.counts.values()) for export in exports.values()):
+                return False
+            info = PackageInfo(request.reference, self.config.controller.name, self.clock())
+            with artifacts.spool() as zipped:
+                build_package(info, exports, zipped)
+                artifact = await artifacts.save_file(
+                    self.session,
+                    self.vault.cipher,
+                    zipped,
+                    request_id=request.id,
+                    kind=PACKAGE,
+                    media_type="application/zip",
+                )
+        finally:
+            for export in exports.values():
+                export.close()
         await append_event(
             self.session,
             actor=SYSTEM.label,
@@ -251,14 +260,16 @@ def verified_identifiers(request: Request, vault: Vault, subject: Subject) -> Id
     return Identifiers(emails=emails, customer_numbers=numbers)
 
 
-def store_artifact(
-    vault: Vault, request_id: uuid.UUID | None, kind: str, media_type: str, content: bytes
+async def save_export(
+    session: AsyncSession, vault: Vault, request_id: uuid.UUID, export: ExportFile
 ) -> Artifact:
-    return Artifact(
+    """A store's export, as the package will read it."""
+    export.finish()
+    return await artifacts.save_file(
+        session,
+        vault.cipher,
+        export.file,
         request_id=request_id,
-        kind=kind,
-        media_type=media_type,
-        content_enc=vault.cipher.encrypt_bytes("artifact", content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        size=len(content),
+        kind=EXPORT,
+        media_type="application/x-ndjson",
     )

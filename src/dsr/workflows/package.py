@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-from typing import Any
+from typing import IO, Any
 
-from dsr.connectors.base import ExportResult
+from dsr.connectors.base import ExportFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,38 +23,56 @@ class PackageInfo:
     created_at: datetime
 
 
-def build_package(info: PackageInfo, exports: Mapping[str, ExportResult]) -> bytes:
-    """Zip bytes: ``data.json``, ``<store>/<table>.csv`` and ``index.html``."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        document = {
-            "reference": info.reference,
-            "controller": info.controller,
-            "created_at": info.created_at.isoformat(),
-            "stores": {
-                store: {"tables": result.tables, "categories": result.categories}
-                for store, result in sorted(exports.items())
-            },
-        }
-        archive.writestr(
-            "data.json", json.dumps(document, ensure_ascii=False, indent=2, default=str)
-        )
-        for store, result in sorted(exports.items()):
-            for table, rows in sorted(result.tables.items()):
-                if rows:
-                    archive.writestr(f"{_safe(store)}/{_safe(table)}.csv", _csv(rows))
+def build_package(info: PackageInfo, exports: Mapping[str, ExportFile], out: IO[bytes]) -> None:
+    """Write the zip to ``out``: ``data.json``, ``<store>/<table>.csv`` and ``index.html``.
+
+    Rows are copied from the export files one at a time; only a table's column names are
+    held, so the size of an export does not show in memory."""
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("data.json", "w", force_zip64=True) as target:
+            _data_json(info, exports, target)
+        for store, export in sorted(exports.items()):
+            for table in sorted(export.counts):
+                if export.counts[table]:
+                    name = f"{_safe(store)}/{_safe(table)}.csv"
+                    with archive.open(name, "w", force_zip64=True) as target:
+                        _csv(export, table, target)
         archive.writestr("index.html", _summary(info, exports))
-    return buffer.getvalue()
 
 
-def _csv(rows: list[dict[str, Any]]) -> str:
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+def _data_json(info: PackageInfo, exports: Mapping[str, ExportFile], target: IO[bytes]) -> None:
+    def dumps(value: Any) -> bytes:
+        return json.dumps(value, ensure_ascii=False, default=str).encode()
+
+    target.write(
+        b'{\n  "reference": '
+        + dumps(info.reference)
+        + b',\n  "controller": '
+        + dumps(info.controller)
+        + b',\n  "created_at": '
+        + dumps(info.created_at.isoformat())
+        + b',\n  "stores": {'
+    )
+    for i, (store, export) in enumerate(sorted(exports.items())):
+        target.write((b"," if i else b"") + b"\n    " + dumps(store) + b': {\n      "tables": {')
+        for j, table in enumerate(export.counts):
+            target.write((b"," if j else b"") + b"\n        " + dumps(table) + b": [")
+            for k, raw in enumerate(export.raw_rows(table)):
+                target.write((b",\n          " if k else b"\n          ") + raw)
+            target.write(b"]")
+        target.write(b'\n      },\n      "categories": ' + dumps(export.categories) + b"\n    }")
+    target.write(b"\n  }\n}\n")
+
+
+def _csv(export: ExportFile, table: str, target: IO[bytes]) -> None:
+    columns = list(dict.fromkeys(key for row in export.rows(table) for key in row))
+    text = io.TextIOWrapper(target, encoding="utf-8", newline="")
+    writer = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    for row in rows:
+    for row in export.rows(table):
         writer.writerow({k: _cell(v) for k, v in row.items()})
-    return out.getvalue()
+    text.flush()
+    text.detach()
 
 
 def _cell(value: Any) -> str:
@@ -67,17 +85,17 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:64] or "_"
 
 
-def _categories(result: ExportResult, table: str) -> str:
-    return ", ".join(sorted(set(result.categories.get(table, {}).values()))) or "-"
+def _categories(export: ExportFile, table: str) -> str:
+    return ", ".join(sorted(set(export.categories.get(table, {}).values()))) or "-"
 
 
-def _summary(info: PackageInfo, exports: Mapping[str, ExportResult]) -> str:
+def _summary(info: PackageInfo, exports: Mapping[str, ExportFile]) -> str:
     sections = []
-    for store, result in sorted(exports.items()):
+    for store, export in sorted(exports.items()):
         rows = "".join(
-            f"<tr><td>{escape(table)}</td><td>{len(records)}</td>"
-            f"<td>{escape(_categories(result, table))}</td></tr>"
-            for table, records in sorted(result.tables.items())
+            f"<tr><td>{escape(table)}</td><td>{count}</td>"
+            f"<td>{escape(_categories(export, table))}</td></tr>"
+            for table, count in sorted(export.counts.items())
         )
         sections.append(
             f"<h2>{escape(store)}</h2><table><tr><th>Tabelle / table</th>"

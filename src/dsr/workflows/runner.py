@@ -10,7 +10,6 @@ in effect. A result is recorded only while its lease is still held.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import uuid
@@ -30,11 +29,13 @@ from dsr.connectors.base import (
     Change,
     Connector,
     EraseResult,
+    ExportFile,
     ExportResult,
     FindResult,
     NeedsPerson,
     RectifyResult,
     StoreUnavailable,
+    StreamingExport,
 )
 from dsr.db import Database
 from dsr.domain.deadlines import receipt_date
@@ -46,7 +47,7 @@ from dsr.security.audit import append_event
 from dsr.security.vault import Vault
 from dsr.workflows import plan
 from dsr.workflows.engine import SYSTEM
-from dsr.workflows.fanout import EXPORT, Fanout, lock_request, store_artifact
+from dsr.workflows.fanout import Fanout, lock_request, save_export
 
 if TYPE_CHECKING:
     from dsr.letters.office import LetterOffice
@@ -182,7 +183,11 @@ class Runner:
                 type(exc).__name__ if not isinstance(exc, StoreUnavailable) else "unavailable",
             )
         else:
-            await self._done(task_id, task.action, result)
+            try:
+                await self._done(task_id, task.action, result)
+            finally:
+                if isinstance(result, ExportFile):
+                    result.close()
 
     async def _done(self, task_id: uuid.UUID, action: str, result: Any) -> None:
         async with self.db.session_scope() as session:
@@ -192,18 +197,8 @@ class Runner:
             if task.lease_owner != self.worker or task.status != plan.RUNNING:
                 return  # the lease ran out and another worker took over
             summary = summarise(result)
-            if action == plan.EXPORT and isinstance(result, ExportResult):
-                artifact = store_artifact(
-                    self.vault,
-                    task.request_id,
-                    EXPORT,
-                    "application/json",
-                    json.dumps(
-                        {"tables": result.tables, "categories": result.categories}, default=str
-                    ).encode(),
-                )
-                session.add(artifact)
-                await session.flush()
+            if isinstance(result, ExportFile):
+                artifact = await save_export(session, self.vault, task.request_id, result)
                 summary["artifact"] = str(artifact.id)
             if isinstance(result, FindResult) and not result.keys.empty:
                 summary["keys_enc"] = self.vault.cipher.encrypt_json(
@@ -317,7 +312,7 @@ def summarise(result: Any) -> dict[str, Any]:
     """What may be kept in the clear about an outcome: counts, categories, retention holds."""
     if isinstance(result, FindResult):
         return {"counts": result.counts, "categories": result.categories}
-    if isinstance(result, ExportResult):
+    if isinstance(result, ExportResult | ExportFile):
         return {"counts": result.counts}
     if isinstance(result, EraseResult):
         return {
@@ -340,7 +335,16 @@ async def _call(
     if action == plan.FIND:
         return await connector.find(who, job=job)
     if action == plan.EXPORT:
-        return await connector.export(who, job=job)
+        out = ExportFile()
+        try:
+            if isinstance(connector, StreamingExport):
+                await connector.export_into(who, out, job=job)
+            else:
+                out.add(await connector.export(who, job=job))
+        except BaseException:
+            out.close()
+            raise
+        return out
     if action == plan.ERASE:
         return await connector.erase(who, today, job=job)
     if action == plan.RECTIFY:

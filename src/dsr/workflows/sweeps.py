@@ -14,6 +14,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr import artifacts
 from dsr.config import DsrConfig
 from dsr.domain.vocabulary import RejectionGround, RequestStatus
 from dsr.i18n import N_
@@ -108,10 +109,8 @@ class Sweeps:
             )
             for table in (Download, Outbox, Verification):
                 await self.session.exec(delete(table).where(col(table.request_id) == request.id))
-            await self.session.exec(
-                delete(Artifact).where(
-                    col(Artifact.request_id) == request.id, col(Artifact.kind) != "letter"
-                )
+            await artifacts.remove(
+                self.session, col(Artifact.request_id) == request.id, col(Artifact.kind) != "letter"
             )
             await append_event(
                 self.session,
