@@ -1,3 +1,4 @@
+# ruff: noqa: ASYNC220, ASYNC221, ASYNC240 - a benchmark script drives servers from async code
 """Scenarios on PostgreSQL at the scale of issue 9: a shop of 100,000 customers with 10 orders
 each (1,000,000 orders), our own database on PostgreSQL, the runner in this process.
 
@@ -38,6 +39,17 @@ SHOP = f"{PG}/dsr_bench_shop"
 OWN = f"{PG}/dsr_bench"
 CUSTOMERS = int(os.environ.get("DSR_BENCH_CUSTOMERS", "100000"))
 BIG_ORDERS = 10_000
+HUGE_ORDERS = 100_000  # scenario 7: the subject whose export must be streamed
+HUGE_CUSTOMER = (
+    "INSERT INTO customers (id, customer_no, name, email, street, zip, city, created_on)"
+    " VALUES (:id, 'K999997', 'Gross Besteller', 'gross@example.org', 'Lange Straße 1',"
+    " '45127', 'Essen', DATE '2018-01-01')"
+)
+HUGE_ORDERS_SQL = (
+    "INSERT INTO orders (id, customer_id, ordered_on, delivery_address, total)"
+    " SELECT 50000000 + i, :id, DATE '2019-01-01' + (i % 2500),"
+    " 'Lange Straße ' || i || ', 45127 Essen', 19.90 FROM generate_series(1, :k) AS i"
+)
 Row = tuple[str, str, str, str, str]
 
 
@@ -113,6 +125,8 @@ async def load_shop() -> float:
             ),
             {"base": n * 10, "id": n + 1, "k": BIG_ORDERS},
         )
+        await connection.execute(sa.text(HUGE_CUSTOMER), {"id": n + 3, "k": HUGE_ORDERS})
+        await connection.execute(sa.text(HUGE_ORDERS_SQL), {"id": n + 3, "k": HUGE_ORDERS})
         # What a DBA adds for dsr's case-insensitive matching (README: "Stores").
         await connection.execute(sa.text("CREATE INDEX ON customers (lower(email))"))
         await connection.execute(sa.text("CREATE INDEX ON customers (upper(customer_no))"))
@@ -364,6 +378,8 @@ async def scenarios() -> list[Row]:
                 )
             )
             print(rows[-1], flush=True)
+        rows.append(await export_memory())
+        print(rows[-1], flush=True)
         rows += await dashboard(bench)
     finally:
         await shop.dispose()
@@ -465,6 +481,130 @@ async def dashboard(bench: Bench, total: int = 1_000_000) -> list[Row]:
             )
             print(rows[-1], flush=True)
     return rows
+
+
+def _kb(pid: int, field: str) -> int:
+    status = open(f"/proc/{pid}/status").read()  # noqa: PTH123, SIM115
+    return int(next(x for x in status.splitlines() if x.startswith(field)).split()[1])
+
+
+async def export_memory() -> Row:
+    """7. Peak resident memory of ``dsr serve`` (web app and its in-process worker) while it
+    exports a subject with 100,000 order rows into an access package, and then streams the
+    package to the DPO. Baseline: the same server's memory when idle, just before."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import httpx
+    import yaml
+
+    async with create_async_engine(async_url(SHOP)).begin() as connection:  # loaded earlier?
+        present = (
+            await connection.execute(
+                sa.text("SELECT count(*) FROM customers WHERE email = 'gross@example.org'")
+            )
+        ).scalar_one()
+        if not present:
+            top = (await connection.execute(sa.text("SELECT max(id) FROM customers"))).scalar_one()
+            await connection.execute(sa.text(HUGE_CUSTOMER), {"id": top + 1, "k": HUGE_ORDERS})
+            await connection.execute(sa.text(HUGE_ORDERS_SQL), {"id": top + 1, "k": HUGE_ORDERS})
+    await recreate("dsr_bench_memory")
+    own = f"{PG}/dsr_bench_memory"
+    dsr = str(Path(sys.executable).with_name("dsr"))
+    keys, hmac_key = new_encryption_key(), secrets.token_urlsafe(32)
+    with tempfile.TemporaryDirectory(prefix="dsr-memory-") as work:
+        raw = demo.demo_config(SHOP, _var(), None, "http://127.0.0.1")
+        raw["stores"] = [s for s in raw["stores"] if s["type"] == "sql"]
+        Path(work, "dsr.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+        env = {
+            **os.environ,
+            "DSR_DATABASE_URL": own,
+            "DSR_VAR_DIR": f"{work}/var",
+            "DSR_CONFIG": f"{work}/dsr.yaml",
+            "DSR_ENCRYPTION_KEYS": keys,
+            "DSR_HMAC_KEY": hmac_key,
+            "DSR_SECRET_KEY": secrets.token_urlsafe(32),
+            "DSR_DEV_MAIL_CATCHER": "false",
+            "DSR_TICK_SECONDS": "0.5",
+            "DSR_LOG_LEVEL": "WARNING",
+        }
+        subprocess.run([dsr, "db", "upgrade"], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [dsr, "users", "add", "bench", "--role", "dpo"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        token = (
+            subprocess.run(
+                [dsr, "token", "create", "bench"],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        port = _free_port()
+        server = subprocess.Popen(
+            [dsr, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL
+        )
+        bench = Bench()
+        bench.vault = Vault.from_secrets(keys, hmac_key)
+        await bench.db.dispose()
+        bench.db = Database.from_url(own)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            async with httpx.AsyncClient(timeout=600) as client:
+                for _ in range(400):
+                    try:
+                        if (await client.get(f"{base}/health")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.05)
+                await asyncio.sleep(2)
+                idle = _kb(server.pid, "VmRSS")
+                started = time.perf_counter()
+                request_id = await bench.verified("access", "gross@example.org")
+                while await bench.status(request_id) != "awaiting_review":
+                    assert server.poll() is None, "dsr serve died"
+                    await asyncio.sleep(0.2)
+                exported = time.perf_counter() - started
+                async with bench.db.session_scope() as session:
+                    reference = (await session.get_one(Request, request_id)).reference
+                size = 0
+                async with client.stream(
+                    "GET",
+                    f"{base}/api/v1/requests/{reference}/package",
+                    headers={"Authorization": f"Bearer {token}"},
+                ) as response:
+                    assert response.status_code == 200, response.status_code
+                    async for piece in response.aiter_bytes():
+                        size += len(piece)
+                peak = _kb(server.pid, "VmHWM")
+        finally:
+            server.terminate()
+            server.wait()
+            await bench.close()
+    return (
+        f"7. footprint: peak RSS of `dsr serve` + its worker, exporting 100,000 order rows"
+        f" (package {size / 1e6:.1f} MB zip, built in {exported:.0f} s, then downloaded)",
+        f"{peak / 1024:.0f} MB",
+        f"{idle / 1024:.0f} MB idle, same server",
+        f"{peak / idle:.1f}x",
+        "<= 250 MB",
+    )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 async def _gather(*work: Awaitable[None]) -> None:
@@ -589,6 +729,8 @@ if __name__ == "__main__":
 
     if sys.argv[1:] == ["dashboard"]:  # on the databases a full run left behind
         asyncio.run(_dashboard_only())
+    elif sys.argv[1:] == ["memory"]:
+        print(" | ".join(asyncio.run(export_memory())))
     elif sys.argv[1:] == ["intake"]:
         for row in intake_rows():
             print(" | ".join(row))
