@@ -48,6 +48,11 @@ class SqlConnector:
         self._engine = engine or create_async_engine(async_url(store.url), pool_pre_ping=True)
         self._tables = {table.name: table for table in store.tables}
         self._order = _parents_first(store.tables)
+        self._key_types: dict[str, type] = {}
+        self._clauses = {table.name: _table(table) for table in store.tables}
+
+    def _clause(self, table: SqlTable) -> sa.TableClause:
+        return self._clauses[table.name]
 
     async def close(self) -> None:
         await self._engine.dispose()
@@ -57,7 +62,7 @@ class SqlConnector:
             conditions = await self._conditions(connection, who)
             counts: dict[str, int] = {}
             for table in self._order:
-                t = _table(table)
+                t = self._clause(table)
                 statement = sa.select(sa.func.count()).select_from(t).where(conditions[table.name])
                 counts[table.name] = int((await connection.execute(statement)).scalar_one())
             keys = (
@@ -92,7 +97,7 @@ class SqlConnector:
         async with self._connect() as connection:
             conditions = await self._conditions(connection, who)
             for table in self._order:
-                t = _table(table)
+                t = self._clause(table)
                 statement: sa.Select[Any] = (
                     sa.select(sa.literal_column("*"))
                     .select_from(t)
@@ -116,7 +121,7 @@ class SqlConnector:
                 mine = conditions[table.name]
                 if table.erase == "keep":
                     continue
-                t = _table(table)
+                t = self._clause(table)
                 erasable: Condition = mine
                 if table.hold:
                     kept = _c(table.hold.date_column) >= hold_cutoff(today, table.hold.years)
@@ -151,7 +156,9 @@ class SqlConnector:
                 }
                 if not values:
                     continue
-                statement = sa.update(_table(table)).where(conditions[table.name]).values(values)
+                statement = (
+                    sa.update(self._clause(table)).where(conditions[table.name]).values(values)
+                )
                 result = await connection.execute(statement)
                 changed[table.name] = max(result.rowcount, 0)
         return RectifyResult(changed=changed)
@@ -162,7 +169,7 @@ class SqlConnector:
             conditions = await self._conditions(connection, who)
             statement = (
                 sa.select(_c(column))
-                .select_from(_table(self._tables[table]))
+                .select_from(self._clause(self._tables[table]))
                 .where(conditions[table])
                 .order_by(_c(latest_by).desc())
                 .limit(1)
@@ -209,24 +216,56 @@ class SqlConnector:
         for table in self._order:
             parts: list[Condition] = []
             if table.identity:
-                matched = _identity_condition(table, who)
-                keys = [
-                    row[0]
-                    for row in await connection.execute(
-                        sa.select(_c(table.primary_key)).select_from(_table(table)).where(matched)
-                    )
-                ]
+                keys = await self._record_keys(connection, table, who)
+                if keys is None:
+                    matched = _identity_condition(table, who)
+                    keys = [
+                        row[0]
+                        for row in await connection.execute(
+                            sa.select(_c(table.primary_key))
+                            .select_from(self._clause(table))
+                            .where(matched)
+                        )
+                    ]
                 parts.append(_c(table.primary_key).in_(keys) if keys else sa.false())
             if table.reference:
                 parent = self._tables[table.reference.table]
                 parent_rows = (
                     sa.select(_c(table.reference.target_column))
-                    .select_from(_table(parent))
+                    .select_from(self._clause(parent))
                     .where(conditions[parent.name])
                 )
                 parts.append(_c(table.reference.column).in_(parent_rows.scalar_subquery()))
             conditions[table.name] = sa.or_(*parts) if parts else sa.false()
         return conditions
+
+    async def _record_keys(
+        self, connection: AsyncConnection, table: SqlTable, who: Identifiers
+    ) -> list[Any] | None:
+        """The primary keys this store's search already found for ``table`` (carried in
+        ``who.record_ids``), typed like the column so its index is used; None if it found
+        none. The rows the search fixed are the person's; matching again by a phone number
+        read from them could reach a relative's account, and costs a scan per column."""
+        prefix = f"{table.name}:"
+        ids = [rid.removeprefix(prefix) for rid in who.record_ids if rid.startswith(prefix)]
+        if not ids:
+            return None
+        kind = self._key_types.get(table.name)
+        if kind is None:
+
+            def reflect(sync: sa.Connection) -> type:
+                for column in sa.inspect(sync).get_columns(table.name):
+                    if column["name"] == table.primary_key:
+                        try:
+                            return column["type"].python_type
+                        except NotImplementedError:
+                            break
+                return str
+
+            kind = self._key_types[table.name] = await connection.run_sync(reflect)
+        if kind is int:
+            return [int(i) for i in ids if i.lstrip("-").isdigit()]
+        return ids if kind is str else None
 
     async def _keys(
         self, connection: AsyncConnection, conditions: dict[str, Condition]
@@ -240,7 +279,9 @@ class SqlConnector:
                 _c(table.primary_key),
                 *(_c(c) for c in table.identity.values()),
             ]
-            statement = sa.select(*columns).select_from(_table(table)).where(conditions[table.name])
+            statement = (
+                sa.select(*columns).select_from(self._clause(table)).where(conditions[table.name])
+            )
             for row in await connection.execute(statement):
                 values = dict(zip(["_pk", *table.identity.keys()], row, strict=True))
                 found = found.merge(
@@ -261,7 +302,7 @@ class SqlConnector:
         count, newest = (
             await connection.execute(
                 sa.select(sa.func.count(), sa.func.max(date_column))
-                .select_from(_table(table))
+                .select_from(self._clause(table))
                 .where(kept)
             )
         ).one()
@@ -269,7 +310,9 @@ class SqlConnector:
             return None
         if table.restrict_column:
             await connection.execute(
-                sa.update(_table(table)).where(kept).values({table.restrict_column: sa.true()})
+                sa.update(self._clause(table))
+                .where(kept)
+                .values({table.restrict_column: sa.true()})
             )
         return HeldRows(
             table=table.name,
@@ -290,7 +333,7 @@ class SqlConnector:
                 values[column] = MASK
             elif spec.erase == "hash":
                 distinct = await connection.execute(
-                    sa.select(_c(column)).select_from(_table(table)).where(rows).distinct()
+                    sa.select(_c(column)).select_from(self._clause(table)).where(rows).distinct()
                 )
                 mapping = {v: self._hash(v) for (v,) in distinct if v is not None}
                 if mapping:

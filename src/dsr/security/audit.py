@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event as orm_events
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -90,25 +90,29 @@ def _seal_sync(sync: Session) -> None:
     connection = sync.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-    last = sync.execute(select(Event).order_by(col(Event.seq).desc()).limit(1)).scalars().first()
-    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
+    last = sync.execute(
+        select(col(Event.seq), col(Event.hash)).order_by(col(Event.seq).desc()).limit(1)
+    ).first()
+    seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+    rows = []
     for at, actor, request_id, action, payload in pending:
         seq += 1
         digest = event_hash(prev_hash, seq, at, actor, request_id, action, payload)
-        sync.add(
-            Event(
-                seq=seq,
-                at=at,
-                actor=actor,
-                request_id=request_id,
-                action=action,
-                payload=payload,
-                prev_hash=prev_hash,
-                hash=digest,
-            )
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": actor,
+                "request_id": request_id,
+                "action": action,
+                "payload": payload,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
         )
         prev_hash = digest
-    sync.flush()
+    # Core, not the unit of work: a plain multi-row insert is all the chain needs.
+    sync.execute(insert(Event.__table__), rows)  # type: ignore[attr-defined]
 
 
 def _forget(sync: Session, *_: Any) -> None:

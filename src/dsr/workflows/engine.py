@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.domain.errors import Conflict, InvalidTransition
@@ -194,5 +195,7 @@ async def _write(
     await append_event(
         session, actor=actor.label, action=action, request_id=request.id, payload=payload
     )
-    await session.refresh(request)
+    # The row now holds exactly these values: no need to read it back.
+    for key, value in {**values, "version": request.version + 1}.items():
+        set_committed_value(request, key, value)
     return request

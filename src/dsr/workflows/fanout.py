@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -53,8 +54,9 @@ class Fanout:
             return
         await self._add_tasks(request, planned)
 
-    async def advance(self, request_id: uuid.UUID) -> Request:
-        request = await lock_request(self.session, request_id)
+    async def advance(self, request_id: uuid.UUID, locked: Request | None = None) -> Request:
+        """Move the request on if its tasks are done (``locked``: the caller holds its lock)."""
+        request = locked or await lock_request(self.session, request_id)
         tasks = await self._tasks(request)
         if not tasks or any(t.status != plan.DONE for t in tasks):
             return request
@@ -98,12 +100,11 @@ class Fanout:
         if matched and found is not None:
             keys = keys.merge(found)
             await self._raise_level(request, VerificationLevel.EMAIL_MATCHED, "system_of_record")
+        keys_enc = self.vault.cipher.encrypt_json("request.keys", keys.to_json())
         await self.session.exec(
-            update(Request)
-            .where(col(Request.id) == request.id)
-            .values(keys_enc=self.vault.cipher.encrypt_json("request.keys", keys.to_json()))
+            update(Request).where(col(Request.id) == request.id).values(keys_enc=keys_enc)
         )
-        await self.session.refresh(request)
+        set_committed_value(request, "keys_enc", keys_enc)
         kind = RequestKind(request.kind)
         if not self._may_touch_data(request):
             # Unknown to the system of record: search the other stores before answering.

@@ -6,6 +6,8 @@ this machine to change a stored request.
 
 from __future__ import annotations
 
+import functools
+
 from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
@@ -59,6 +61,7 @@ EVENTS: frozenset[str] = frozenset(
 )
 
 
+@functools.cache
 def targets_of(event: str) -> frozenset[str]:
     """Every status that ``event`` can lead to, from any source."""
     return frozenset(
@@ -69,10 +72,12 @@ def targets_of(event: str) -> frozenset[str]:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def next_status(
     current: str, event: str, *, level: str | None = None, ground: str | None = None
 ) -> str | None:
-    """The status ``event`` leads to from ``current``, or None when it does not apply."""
+    """The status ``event`` leads to from ``current``, or None when it does not apply
+    (remembered: the machine is built once per combination, not once per call)."""
     machine = RequestLifecycle(start_value=current)
     try:
         machine.send(event, level=level, ground=ground)

@@ -184,16 +184,17 @@ class Runner:
             )
         else:
             try:
-                await self._done(task_id, task.action, result)
+                await self._done(task_id, task.request_id, task.action, result)
             finally:
                 if isinstance(result, ExportFile):
                     result.close()
 
-    async def _done(self, task_id: uuid.UUID, action: str, result: Any) -> None:
+    async def _done(
+        self, task_id: uuid.UUID, request_id: uuid.UUID, action: str, result: Any
+    ) -> None:
         async with self.db.session_scope() as session:
-            task = await session.get_one(Task, task_id)
-            await lock_request(session, task.request_id)
-            await session.refresh(task)
+            request = await lock_request(session, request_id)
+            task = await session.get_one(Task, task_id)  # read after the lock: current
             if task.lease_owner != self.worker or task.status != plan.RUNNING:
                 return  # the lease ran out and another worker took over
             summary = summarise(result)
@@ -205,7 +206,7 @@ class Runner:
                     "task.keys", result.keys.to_json()
                 )
             await complete_task(session, task, summary, self.clock())
-            await self._fanout(session).advance(task.request_id)
+            await self._fanout(session).advance(request.id, locked=request)
 
     async def _park(self, task_id: uuid.UUID, waiting_for: str) -> None:
         async with self.db.session_scope() as session:
