@@ -4,8 +4,8 @@ bench/README.md. Not part of ``make test``: figures depend on the machine.
 Scenarios (the seven of issue 9):
   scale      (bench/scale.py, PostgreSQL) access fan-out, erasure, throughput at 100,000
              customers, peak memory while exporting 100,000 rows, the dashboard at 1,000,000
-             requests, intake from 50 clients on PostgreSQL and SQLite; DSR_BENCH_SCALE=0 skips them, DSR_BENCH_CUSTOMERS sets
-             the shop's size.
+             requests, intake from 50 clients (wrk if installed) on PostgreSQL and SQLite;
+             DSR_BENCH_SCALE=0 skips them, DSR_BENCH_CUSTOMERS sets the shop's size.
   letters    DOCX renders per second (target >= 50/s); baseline: python-docx opening and
              saving the same template without filling it in.
   footprint  time from starting ``dsr serve`` to ``/health`` 200 (target <= 2 s), its resident

@@ -101,6 +101,39 @@ async def test_export_returns_every_row_and_column_of_the_person(shop_url: str) 
     assert exported.categories["invoices"]["total"] == "payment"
 
 
+async def test_rows_found_by_the_search_are_exported_by_their_keys_not_rematched(
+    shop_url: str,
+) -> None:
+    """Customer 4 shares customer 2's landline. The search for customer 2's confirmed e-mail
+    fixes customer 2's row; the export that follows, seeded with everything the search found
+    (the phone number included), must not pull customer 4's account in through the phone."""
+    connector = await _shop(shop_url)
+    engine = create_async_engine(async_url(shop_url))
+    try:
+        async with engine.begin() as connection:
+            phone = (
+                await connection.execute(
+                    sa.select(demo.customers.c.phone).where(demo.customers.c.id == 2)
+                )
+            ).scalar_one()
+            await connection.execute(
+                sa.update(demo.customers).where(demo.customers.c.id == 4).values(phone=phone)
+            )
+        email = await _email_of(shop_url, 2)
+        found = await connector.find(Identifiers(emails=frozenset({email})))
+        assert phone in found.keys.phones and found.keys.record_ids == {"customers:2"}
+        seeded = Identifiers(emails=frozenset({email})).merge(found.keys)
+        exported = await connector.export(seeded)
+        # A store without the search's keys still matches by the identifiers it is given.
+        by_phone = await connector.export(Identifiers(phones=frozenset({phone})))
+    finally:
+        await connector.close()
+        await engine.dispose()
+    assert [c["id"] for c in exported.tables["customers"]] == [2]
+    assert all(order["customer_id"] == 2 for order in exported.tables["orders"])
+    assert sorted(c["id"] for c in by_phone.tables["customers"]) == [2, 4]
+
+
 async def test_erasure_applies_strategies_and_holds_and_twice_is_once(shop_url: str) -> None:
     connector = await _shop(shop_url)
     email = await _email_of(shop_url, 3)
