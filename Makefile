@@ -26,10 +26,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
-# The long checks: API fuzzing with 500 examples per operation and data mode, and 200
+# The long checks: API fuzzing with 500 examples per operation and data mode, and 1000
 # erasures through killed workers and a database restart (needs DSR_TEST_POSTGRES_URL).
 soak: $(STAMP)
-	DSR_FUZZ_EXAMPLES=500 DSR_CHAOS_REQUESTS=200 $(BIN)/pytest -q -s \
+	DSR_FUZZ_EXAMPLES=500 DSR_CHAOS_REQUESTS=1000 $(BIN)/pytest -q -s \
 		tests/e2e/test_api_fuzz.py tests/integration/test_chaos.py
 
 lint: $(STAMP)

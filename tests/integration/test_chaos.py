@@ -3,7 +3,8 @@ restarted, while erasure requests fan out, are released automatically and mail t
 letters. Afterwards every request is done, every erasure ran once, the audit chain is
 intact, and every e-mail reached the SMTP server (a repeat would carry the same Message-ID).
 
-``DSR_CHAOS_REQUESTS`` sets the number of requests (``make test``: 40, ``make soak``: 200).
+``DSR_CHAOS_REQUESTS`` sets the number of requests (``make test``: 250, ``make soak``: 1000;
+enough that the workers are killed several times with work left over).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from dsr.workflows import engine
 from dsr.workflows.engine import SUBJECT
 from tests.stores import TODAY
 
-REQUESTS = int(os.environ.get("DSR_CHAOS_REQUESTS", "40"))
+REQUESTS = int(os.environ.get("DSR_CHAOS_REQUESTS", "250"))
 ROOT = Path(__file__).resolve().parents[2]
 
 
