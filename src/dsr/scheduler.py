@@ -20,6 +20,7 @@ from dsr.models.base import utcnow
 from dsr.notify.outbox import deliver_due
 from dsr.notify.smtp import SmtpConfig
 from dsr.rendering import new_environment
+from dsr.security.audit import CHAIN_BATCH, chain_pending
 from dsr.security.vault import Vault
 from dsr.services.downloads import purge_expired
 from dsr.settings import Settings
@@ -74,6 +75,13 @@ class Jobs:
         config = self.runner.config
         return Sweeps(session, config, self.vault, self.mail, self.base_url, self.sender_address)
 
+    async def chain_audit(self) -> None:
+        """Give every event written since the last tick its place in the audit chain."""
+        while True:
+            async with self.database.session_scope() as session:
+                if await chain_pending(session) < CHAIN_BATCH:
+                    return
+
     async def run_tasks(self) -> None:
         while await self.runner.run_once():  # keep going while there is work
             pass
@@ -82,15 +90,16 @@ class Jobs:
 def build_scheduler(jobs: Jobs, interval_seconds: float) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     grace = max(int(interval_seconds * 4), 10)
-    for job_id, function in (
-        ("tasks", jobs.run_tasks),
-        ("outbox", jobs.deliver_mail),
-        ("sweep", jobs.sweep),
+    for job_id, function, seconds in (
+        ("tasks", jobs.run_tasks, interval_seconds),
+        ("outbox", jobs.deliver_mail, interval_seconds),
+        ("sweep", jobs.sweep, interval_seconds),
+        ("audit", jobs.chain_audit, min(interval_seconds, 1.0)),  # events unchained <= ~1 s
     ):
         scheduler.add_job(
             function,
             "interval",
-            seconds=interval_seconds,
+            seconds=seconds,
             id=job_id,
             coalesce=True,
             max_instances=1,

@@ -109,7 +109,9 @@ class LetterOut(BaseModel):
 
 
 class EventOut(BaseModel):
-    seq: int
+    seq: int | None = Field(
+        description="place in the audit chain; null for the second or so before it is chained"
+    )
     at: datetime
     actor: str
     action: str

@@ -11,7 +11,7 @@ from dsr.db import Database
 from dsr.domain.errors import Conflict, InvalidTransition
 from dsr.models import Event, Request, Subject
 from dsr.models.base import utcnow
-from dsr.security.audit import verify_chain
+from dsr.security.audit import chain_pending, verify_chain
 from dsr.workflows import engine
 from dsr.workflows.engine import SUBJECT, SYSTEM, NewRequest
 
@@ -38,7 +38,7 @@ async def _new_request(db: Database, reference: str = "DSR-2026-000001") -> Requ
 
 async def _events(db: Database) -> list[Event]:
     async with db.session_scope() as session:
-        return list((await session.exec(select(Event).order_by(col(Event.seq)))).all())
+        return list((await session.exec(select(Event).order_by(col(Event.id)))).all())
 
 
 async def test_a_request_walks_its_lifecycle_with_one_event_per_step(db: Database) -> None:
@@ -74,7 +74,10 @@ async def test_a_request_walks_its_lifecycle_with_one_event_per_step(db: Databas
         "level": "email_matched",
     }
     async with db.session_scope() as session:
-        assert (await verify_chain(session)).ok
+        assert await chain_pending(session) == len(events)
+    async with db.session_scope() as session:
+        report = await verify_chain(session)
+    assert (report.ok, report.checked, report.pending) == (True, len(events), 0)
 
 
 async def test_applying_the_same_event_twice_changes_nothing(db: Database) -> None:

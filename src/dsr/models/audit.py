@@ -1,4 +1,8 @@
-"""The append-only audit log; each event's hash covers its predecessor's (a chain)."""
+"""The append-only audit log; each event's hash covers its predecessor's (a chain).
+
+An event is written in the transaction that does what it records (``id`` in insertion order)
+and chained shortly after by the sealer, which gives it ``seq``, ``prev_hash`` and ``hash``
+(``dsr.security.audit.chain_pending``): no transaction waits for another to append."""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, BigInteger, Column, Integer
 from sqlmodel import Field, SQLModel
 
 from dsr.models.base import UTCDateTime
+
+EVENT_ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite: the rowid, autoincremented
 
 
 class Event(SQLModel, table=True):
@@ -17,11 +23,14 @@ class Event(SQLModel, table=True):
 
     __tablename__ = "event"
 
-    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    id: int | None = Field(
+        default=None, sa_column=Column(EVENT_ID, primary_key=True, autoincrement=True)
+    )
+    seq: int | None = Field(default=None, unique=True)  # None until chained
     at: datetime = Field(sa_type=UTCDateTime)
     actor: str = Field(max_length=80)
     request_id: uuid.UUID | None = Field(default=None, index=True)
     action: str = Field(max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64, unique=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64, unique=True)

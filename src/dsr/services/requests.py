@@ -32,7 +32,7 @@ from dsr.schemas import (
     RequestSummary,
     TaskOut,
 )
-from dsr.security.audit import seal
+from dsr.security.audit import flush_events
 from dsr.security.passwords import token_digest
 from dsr.security.vault import Vault
 from dsr.workflows import engine
@@ -170,10 +170,10 @@ class RequestService:
                 .order_by(col(Letter.created_at))
             )
         ).all()
-        await seal(self.session)  # this transaction's own events belong in the timeline
+        await flush_events(self.session)  # this transaction's own events belong in the timeline
         events = (
             await self.session.exec(
-                select(Event).where(Event.request_id == request.id).order_by(col(Event.seq))
+                select(Event).where(Event.request_id == request.id).order_by(col(Event.id))
             )
         ).all()
         return RequestDetail(

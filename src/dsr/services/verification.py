@@ -229,7 +229,7 @@ async def identity_pause(
         await session.exec(
             select(Event)
             .where(Event.request_id == request.id, Event.action == "request.ask_verification")
-            .order_by(col(Event.seq).desc())
+            .order_by(col(Event.id).desc())
             .limit(1)
         )
     ).first()
