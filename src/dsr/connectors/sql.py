@@ -38,6 +38,7 @@ from dsr.domain.retention import hold_cutoff, hold_ends
 
 MASK = "***"
 Condition = sa.ColumnElement[bool]
+POOL = 10  # connections to one store per dsr process
 
 
 class SqlConnector:
@@ -45,7 +46,11 @@ class SqlConnector:
         self.name = store.name
         self.store = store
         self._hash_key = hash_key
-        self._engine = engine or create_async_engine(async_url(store.url), pool_pre_ping=True)
+        # Connections are kept, not opened per task: up to POOL at once, more tasks wait
+        # for one (within the store's timeout) instead of opening and closing extra ones.
+        url = async_url(store.url)
+        pool = {} if url.startswith("sqlite") else {"pool_size": POOL, "max_overflow": 0}
+        self._engine = engine or create_async_engine(url, pool_pre_ping=True, **pool)
         self._tables = {table.name: table for table in store.tables}
         self._order = _parents_first(store.tables)
         self._key_types: dict[str, type] = {}
