@@ -19,7 +19,6 @@ import io
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import docx
+from scale import free_port
 
 from dsr.domain.vocabulary import Language
 from dsr.letters.catalog import LetterKind
@@ -64,12 +64,6 @@ def letters(rounds: int = 200) -> Row:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def startup(runs: int = 5) -> list[Row]:
     dsr = Path(sys.executable).with_name("dsr")
     times, rss = [], []
@@ -83,7 +77,7 @@ def startup(runs: int = 5) -> list[Row]:
         }
         subprocess.run([str(dsr), "db", "upgrade"], env=env, check=True, capture_output=True)
         for _ in range(runs):
-            port = _free_port()
+            port = free_port()
             started = time.perf_counter()
             process = subprocess.Popen(
                 [str(dsr), "serve", "--port", str(port)],

@@ -550,7 +550,7 @@ async def export_memory() -> Row:
             .stdout.strip()
             .splitlines()[-1]
         )
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen(
             [dsr, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL
         )
@@ -601,7 +601,8 @@ async def export_memory() -> Row:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port nobody listens on now, for a server of our own."""
     import socket
 
     with socket.socket() as sock:
@@ -657,7 +658,6 @@ def intake(database_url: str, label: str, seconds: float = 30.0) -> list[Row]:
     """4. POST /api/v1/requests from 50 concurrent clients against `dsr serve` (staff token,
     channel e-mail: the public per-IP limit would stop one client machine at 10 an hour);
     baseline: the same clients on GET /health of the same server."""
-    import socket
     import subprocess
     import sys
     import tempfile
@@ -686,9 +686,7 @@ def intake(database_url: str, label: str, seconds: float = 30.0) -> list[Row]:
             .stdout.strip()
             .splitlines()[-1]
         )
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         server = subprocess.Popen(
             [dsr, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL
         )

@@ -49,17 +49,22 @@ async def save_file(
     filename: str | None = None,
 ) -> Artifact:
     """Store what ``source`` holds (read from its start) as a new artifact."""
+    source.seek(0)
+    content = source.read(CHUNK + 1)
+    small = len(content) <= CHUNK
     artifact = Artifact(
         request_id=request_id,
         kind=kind,
         media_type=media_type,
-        sha256="",
-        size=0,
+        content_enc=cipher.encrypt_bytes(INLINE, content) if small else None,
+        sha256=hashlib.sha256(content).hexdigest() if small else "",
+        size=len(content) if small else 0,
         filename=filename,
     )
     session.add(artifact)
     await session.flush()
-    await replace_content(session, cipher, artifact, source)
+    if not small:  # written piece by piece
+        await replace_content(session, cipher, artifact, source)
     return artifact
 
 
