@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -25,7 +26,7 @@ from dsr.connectors.registry import build_connectors
 from dsr.db import Database
 from dsr.domain.identity import Identity
 from dsr.domain.vocabulary import Role
-from dsr.models import Outbox, Task
+from dsr.models import Artifact, Outbox, Task
 from dsr.models.base import utcnow
 from dsr.security.vault import Vault
 from dsr.settings import Settings
@@ -138,7 +139,16 @@ async def test_a_processor_that_answers_later_completes_through_the_signed_callb
     assert [e["action"] for e in detail["timeline"]].count("task.done") == 3  # find, 2 exports
 
 
-async def test_dpo_actions_are_guarded_and_release_sends_a_one_time_download(world: Any) -> None:
+@pytest.mark.parametrize("chunk", [None, 4096], ids=["whole", "in-pieces"])
+async def test_dpo_actions_are_guarded_and_release_sends_a_one_time_download(
+    world: Any, chunk: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``in-pieces`` every artifact over 4 KiB (exports, package, letter) is stored and
+    streamed in pieces, and the DPO and the person still get exactly the same bytes."""
+    from dsr import artifacts
+
+    if chunk:
+        monkeypatch.setattr(artifacts, "CHUNK", chunk)
     client, runner, settings = world
     reference = await _verified(settings, "access", "soeren.noacktaesche.1@example.org")
     await runner.drain()
@@ -183,6 +193,14 @@ async def test_dpo_actions_are_guarded_and_release_sends_a_one_time_download(wor
     assert "Paketdienst GmbH" in letter, letter  # recipients by name (Art. 15(1)(c))
     gone = await client.get(token)
     assert "Dieser Download-Link gilt nicht mehr" in gone.text
+    database = Database.from_url(settings.database_url)
+    try:
+        async with database.session_scope() as session:
+            stored = (await session.exec(select(Artifact).where(Artifact.kind == "package"))).one()
+    finally:
+        await database.dispose()
+    assert stored.sha256 == hashlib.sha256(got.content).hexdigest()
+    assert (stored.content_enc is None) == bool(chunk)  # really in pieces, or really whole
 
 
 async def test_reject_needs_a_ground_and_closes_the_request(world: Any) -> None:
