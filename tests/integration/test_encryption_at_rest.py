@@ -11,18 +11,20 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from dsr.db import Database
+from dsr.domain.vocabulary import Role
 from dsr.models import Subject
 from dsr.security.vault import Vault
 from dsr.settings import Settings
-from tests.helpers import web_request
+from tests.helpers import staff_token, web_request
 
 NAME = "Zacharias Quellenmeyer"
 EMAIL = "zacharias.quellenmeyer@example.org"
 PHONE_DIGITS = "2011234567"
 DETAILS = "Meine Kundennummer steht auf der Rechnung vom Mai"
+REASON = "Herr Quellenmeyer hat vier Verträge und zwei Papierakten"
 
 
-async def _create(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def _create(client: AsyncTestClient, settings: Settings | None = None) -> None:  # type: ignore[type-arg]
     body = web_request(
         kind="rectification",
         subject={
@@ -36,6 +38,17 @@ async def _create(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
     )
     response = await client.post("/api/v1/requests", json=body)
     assert response.status_code == 201, response.text
+    if settings is not None:  # the DPO's reasons for an extension are about the person too
+        reference = response.json()["reference"]
+        dpo = await staff_token(settings, "dana", Role.DPO)
+        extended = await client.post(
+            f"/api/v1/requests/{reference}/actions/extend",
+            json={"reason": REASON},
+            headers=dpo,
+        )
+        assert extended.status_code == 200, extended.text
+        detail = await client.get(f"/api/v1/requests/{reference}", headers=dpo)
+        assert detail.json()["extension_reason"] == REASON
 
 
 def _clear_values() -> list[str]:
@@ -48,6 +61,7 @@ def _clear_values() -> list[str]:
         "K4711",
         "Quellenweg",
         "Rechnung vom Mai",
+        "vier Verträge",
     ]
 
 
@@ -68,7 +82,7 @@ async def _dump_every_row(database_url: str) -> str:
 async def test_no_identifier_is_stored_in_clear(
     client: AsyncTestClient, settings: Settings
 ) -> None:  # type: ignore[type-arg]
-    await _create(client)
+    await _create(client, settings)
     dump = await _dump_every_row(settings.database_url)
     assert "v1." in dump  # the ciphertexts are there
     for value in _clear_values():

@@ -121,7 +121,6 @@ def specimen(
         language=language.value,
         subject_id=uuid.uuid4(),
         verification_level="email_matched",
-        extension_reason="Sie haben Daten in fünf Systemen, zwei davon in Papierakten.",
     )
     if kind is LetterKind.EXTENSION:
         request.extended_due_on = response_deadline(RECEIVED, "DE-NW", extended=True)
@@ -134,7 +133,9 @@ def specimen(
     elif kind is LetterKind.IDENTITY_REQUEST:
         facts = writer.identity_request("Die Telefonnummer passt nicht.", request.reference)
     elif kind is LetterKind.EXTENSION:
-        facts = writer.extension(request)
+        facts = writer.extension(
+            request, "Sie haben Daten in fünf Systemen, zwei davon in Papierakten."
+        )
     elif kind is LetterKind.ACCESS:
         facts = writer.access(tasks, date(2026, 4, 3))
     elif kind is LetterKind.NEGATIVE:

@@ -175,8 +175,8 @@ class Writer:
             },
         }
 
-    def extension(self, request: Request) -> dict[str, Any]:
-        return {"first_due_on": self.day(request.due_on), "reason": request.extension_reason}
+    def extension(self, request: Request, reason: str) -> dict[str, Any]:
+        return {"first_due_on": self.day(request.due_on), "reason": reason}
 
     def access(self, tasks: Sequence[Task], expires_on: date) -> dict[str, Any]:
         found = self._found(tasks, plan.EXPORT)

@@ -38,6 +38,7 @@ from dsr.letters.facts import Writer
 from dsr.letters.render import DOCX, PDF, PdfUnavailable, render_docx, soffice, to_pdf
 from dsr.models import Artifact, Download, Letter, Request, Subject, Task
 from dsr.models.base import utcnow
+from dsr.models.request import EXTENSION_REASON
 from dsr.notify.outbox import Attachment
 from dsr.notify.requester import RequesterMail
 from dsr.rendering import long_date
@@ -112,8 +113,9 @@ class LetterOffice:
     async def extension(self, request: Request) -> Letter:
         """Art. 12(3): the new date and the reasons, attached to the e-mail that says so."""
         language = Language(request.language)
+        reason = self.vault.cipher.decrypt(EXTENSION_REASON, request.extension_reason_enc) or ""
         letter = await self.issue(
-            request, LetterKind.EXTENSION, self.writer(request).extension(request)
+            request, LetterKind.EXTENSION, self.writer(request).extension(request, reason)
         )
         await self.send_attached(
             request,
@@ -122,7 +124,7 @@ class LetterOffice:
             N_("Your request %(reference)s: we need more time"),
             due_on=long_date(request.due_on, language),
             extended_due_on=long_date(request.effective_due_on, language),
-            reason=request.extension_reason or "",
+            reason=reason,
         )
         return letter
 

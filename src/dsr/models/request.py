@@ -10,6 +10,8 @@ from sqlmodel import Field, SQLModel, col
 
 from dsr.models.base import UTCDateTime, new_id, utcnow
 
+EXTENSION_REASON = "request.extension_reason"  # the label its encryption is bound to
+
 
 class Subject(SQLModel, table=True):
     """The requester's identifiers, each encrypted; blind indexes for lookup. Nothing else."""
@@ -53,7 +55,7 @@ class Request(SQLModel, table=True):
     extended_due_on: date | None = None
     paused_days: int = 0
     paused_due_on: date | None = None
-    extension_reason: str | None = Field(default=None, sa_type=Text)
+    extension_reason_enc: str | None = Field(default=None, sa_type=Text)  # the DPO's reasons
     verification_level: str = Field(default="none", max_length=16)
     language: str = Field(default="de", max_length=8)
     subject_id: uuid.UUID = Field(foreign_key="subject.id", index=True)

@@ -19,6 +19,7 @@ from dsr.letters.catalog import LetterKind
 from dsr.letters.office import LetterOffice
 from dsr.models import Request, Task
 from dsr.models.base import utcnow
+from dsr.models.request import EXTENSION_REASON
 from dsr.security.audit import append_event
 from dsr.security.vault import Vault
 from dsr.workflows import engine, plan
@@ -115,7 +116,8 @@ class RequestActions:
             request.received_at, self.region, extended=True, timezone=self.timezone
         )
         paused = paused_deadline(extended, request.paused_days, self.region)
-        request = await engine.extend(self.session, request, actor, extended, reason, paused)
+        reason_enc = self.vault.cipher.encrypt(EXTENSION_REASON, reason)
+        request = await engine.extend(self.session, request, actor, extended, reason_enc, paused)
         await self.letters.extension(request)
         return request
 

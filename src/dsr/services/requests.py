@@ -21,7 +21,7 @@ from dsr.domain.identity import clean_text, normalize_identity
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
 from dsr.models import Artifact, Event, Letter, Request, Subject, Task
 from dsr.models.base import utcnow
-from dsr.models.request import effective_due
+from dsr.models.request import EXTENSION_REASON, effective_due
 from dsr.schemas import (
     EventOut,
     LetterOut,
@@ -180,7 +180,9 @@ class RequestService:
             **self._summary(request).model_dump(),
             language=request.language,
             received_at=request.received_at,
-            extension_reason=request.extension_reason,
+            extension_reason=self.vault.cipher.decrypt(
+                EXTENSION_REASON, request.extension_reason_enc
+            ),
             closed_at=request.closed_at,
             outcome=request.outcome,
             tasks=[

@@ -158,13 +158,13 @@ async def extend(
     request: Request,
     actor: Actor,
     extended_due_on: date,
-    reason: str,
+    reason_enc: str | None,
     paused_due_on: date | None = None,
 ) -> Request:
-    """Record an Art. 12(3) extension: a new due date with its reason, audited."""
+    """Record an Art. 12(3) extension: a new due date with its (encrypted) reason, audited."""
     values = {
         "extended_due_on": extended_due_on,
-        "extension_reason": reason,
+        "extension_reason_enc": reason_enc,
         "paused_due_on": paused_due_on,
     }
     audit_payload = {

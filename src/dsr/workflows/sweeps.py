@@ -105,7 +105,13 @@ class Sweeps:
             await self.session.exec(
                 update(Request)
                 .where(col(Request.id) == request.id)
-                .values(details_enc=None, changes_enc=None, keys_enc=None, status_token_digest=None)
+                .values(
+                    details_enc=None,
+                    changes_enc=None,
+                    keys_enc=None,
+                    extension_reason_enc=None,
+                    status_token_digest=None,
+                )
             )
             for table in (Download, Outbox, Verification):
                 await self.session.exec(delete(table).where(col(table.request_id) == request.id))
