@@ -42,16 +42,7 @@ OWN = f"{PG}/dsr_bench"
 CUSTOMERS = int(os.environ.get("DSR_BENCH_CUSTOMERS", "100000"))
 BIG_ORDERS = 10_000
 HUGE_ORDERS = 100_000  # scenario 7: the subject whose export must be streamed
-HUGE_CUSTOMER = (
-    "INSERT INTO customers (id, customer_no, name, email, street, zip, city, created_on)"
-    " VALUES (:id, 'K999997', 'Gross Besteller', 'gross@example.org', 'Lange Straße 1',"
-    " '45127', 'Essen', DATE '2018-01-01')"
-)
-HUGE_ORDERS_SQL = (
-    "INSERT INTO orders (id, customer_id, ordered_on, delivery_address, total)"
-    " SELECT 50000000 + i, :id, DATE '2019-01-01' + (i % 2500),"
-    " 'Lange Straße ' || i || ', 45127 Essen', 19.90 FROM generate_series(1, :k) AS i"
-)
+HUGE_FIRST = 50_000_000  # its first order id
 Row = tuple[str, str, str, str, str]
 
 
@@ -112,23 +103,11 @@ async def load_shop() -> float:
             ),
             {"n": n},
         )
-        # The subject with 10,000 orders: customer n + 1.
-        await connection.execute(
-            sa.text(
-                "INSERT INTO customers (id, customer_no, name, email, created_on)"
-                " VALUES (:id, 'K999999', 'Viel Besteller', 'viel@example.org', DATE '2018-01-01')"
-            ),
-            {"id": n + 1},
+        # The subject with 10,000 orders (customer n + 1), the one with 100,000 (n + 3).
+        await add_customer(connection, n + 1, "K999999", "viel@example.org", BIG_ORDERS, n * 10)
+        await add_customer(
+            connection, n + 3, "K999997", "gross@example.org", HUGE_ORDERS, HUGE_FIRST, True
         )
-        await connection.execute(
-            sa.text(
-                "INSERT INTO orders (id, customer_id, ordered_on, total)"
-                " SELECT :base + i, :id, DATE '2019-01-01', 9.90 FROM generate_series(1, :k) AS i"
-            ),
-            {"base": n * 10, "id": n + 1, "k": BIG_ORDERS},
-        )
-        await connection.execute(sa.text(HUGE_CUSTOMER), {"id": n + 3, "k": HUGE_ORDERS})
-        await connection.execute(sa.text(HUGE_ORDERS_SQL), {"id": n + 3, "k": HUGE_ORDERS})
         # What a DBA adds for dsr's case-insensitive matching (README: "Stores").
         await connection.execute(sa.text("CREATE INDEX ON customers (lower(email))"))
         await connection.execute(sa.text("CREATE INDEX ON customers (upper(customer_no))"))
@@ -137,6 +116,43 @@ async def load_shop() -> float:
         await connection.execute(sa.text("ANALYZE"))
     await shop.dispose()
     return time.perf_counter() - started
+
+
+async def add_customer(
+    connection: Any,
+    customer_id: int,
+    number: str,
+    email: str,
+    orders: int,
+    first_order: int,
+    addresses: bool = False,
+) -> None:
+    """One customer with ``orders`` orders (ids after ``first_order``), set-based; with
+    ``addresses`` the customer and every order carry a postal address."""
+    await connection.execute(
+        sa.text(
+            "INSERT INTO customers (id, customer_no, name, email, street, zip, city, created_on)"
+            " VALUES (:id, :number, 'Viel Besteller', :email, :street, :zip, :city,"
+            " DATE '2018-01-01')"
+        ),
+        {
+            "id": customer_id,
+            "number": number,
+            "email": email,
+            "street": "Lange Straße 1" if addresses else None,
+            "zip": "45127" if addresses else None,
+            "city": "Essen" if addresses else None,
+        },
+    )
+    await connection.execute(
+        sa.text(
+            "INSERT INTO orders (id, customer_id, ordered_on, delivery_address, total)"
+            " SELECT :base + i, :id, DATE '2019-01-01' + (i % 2500),"
+            " CASE WHEN :addresses THEN 'Lange Straße ' || i || ', 45127 Essen' END, 19.90"
+            " FROM generate_series(1, :k) AS i"
+        ),
+        {"base": first_order, "id": customer_id, "k": orders, "addresses": addresses},
+    )
 
 
 class Bench:
@@ -326,20 +342,9 @@ async def scenarios() -> list[Row]:
         big = await timed(lambda: bench.until(runner, request_id, "awaiting_review"))
         # The raw baseline on an identical copy of that customer's rows.
         async with shop.begin() as connection:
-            await connection.execute(
-                sa.text(
-                    "INSERT INTO customers (id, customer_no, name, email, created_on)"
-                    " VALUES (:id, 'K999998', 'Kopie', 'kopie@example.org', DATE '2018-01-01')"
-                ),
-                {"id": CUSTOMERS + 2},
-            )
-            await connection.execute(
-                sa.text(
-                    "INSERT INTO orders (id, customer_id, ordered_on, total)"
-                    " SELECT :base + i, :id, DATE '2019-01-01', 9.90"
-                    " FROM generate_series(1, :k) AS i"
-                ),
-                {"base": CUSTOMERS * 10 + BIG_ORDERS, "id": CUSTOMERS + 2, "k": BIG_ORDERS},
+            first = CUSTOMERS * 10 + BIG_ORDERS
+            await add_customer(
+                connection, CUSTOMERS + 2, "K999998", "kopie@example.org", BIG_ORDERS, first
             )
         raw_big = await timed(lambda: raw_erase(shop, CUSTOMERS + 2))
         rows.append(
@@ -502,7 +507,8 @@ async def export_memory() -> Row:
     import httpx
     import yaml
 
-    async with create_async_engine(async_url(SHOP)).begin() as connection:  # loaded earlier?
+    shop = create_async_engine(async_url(SHOP))
+    async with shop.begin() as connection:  # a shop loaded before this scenario existed?
         present = (
             await connection.execute(
                 sa.text("SELECT count(*) FROM customers WHERE email = 'gross@example.org'")
@@ -510,8 +516,10 @@ async def export_memory() -> Row:
         ).scalar_one()
         if not present:
             top = (await connection.execute(sa.text("SELECT max(id) FROM customers"))).scalar_one()
-            await connection.execute(sa.text(HUGE_CUSTOMER), {"id": top + 1, "k": HUGE_ORDERS})
-            await connection.execute(sa.text(HUGE_ORDERS_SQL), {"id": top + 1, "k": HUGE_ORDERS})
+            await add_customer(
+                connection, top + 1, "K999997", "gross@example.org", HUGE_ORDERS, HUGE_FIRST, True
+            )
+    await shop.dispose()
     await recreate("dsr_bench_memory")
     own = f"{PG}/dsr_bench_memory"
     dsr = str(Path(sys.executable).with_name("dsr"))
