@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from dsr.config import DsrConfig
 from dsr.db import Database
+from dsr.domain.identity import Identity
 from dsr.domain.vocabulary import Role
 from dsr.letters.office import LetterOffice
+from dsr.models import Request
+from dsr.models.base import utcnow
 from dsr.rendering import new_environment
 from dsr.security.fields import FieldCipher
 from dsr.security.vault import Vault
 from dsr.services.staff import add_staff, create_token
 from dsr.settings import Settings
-from dsr.workflows.engine import SYSTEM
+from dsr.workflows import engine
+from dsr.workflows.engine import SUBJECT, SYSTEM
 
 
 async def staff_token(settings: Settings, username: str, role: Role) -> dict[str, str]:
@@ -28,6 +36,46 @@ async def staff_token(settings: Settings, username: str, role: Role) -> dict[str
     finally:
         await database.dispose()
     return {"Authorization": f"Bearer {token}"}
+
+
+async def verified_request(
+    session: AsyncSession,
+    vault: Vault,
+    number: int,
+    name: str,
+    email: str,
+    kind: str = "erasure",
+    level: str = "email",
+) -> Request:
+    """Request ``DSR-2026-<number>`` of a sealed subject, received now, verified at ``level``."""
+    subject = vault.seal_subject(Identity(name=name, email=email))
+    session.add(subject)
+    await session.flush()
+    request = await engine.open_request(
+        session,
+        engine.NewRequest(
+            f"DSR-2026-{number:06d}", kind, "web", "de", utcnow(), date(2026, 12, 28), subject.id
+        ),
+        SUBJECT,
+    )
+    await engine.apply(session, request, "verify", SUBJECT, level=level)
+    return request
+
+
+def worker_env(settings: Settings, config: Path, var_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `dsr worker` process on the test's database and ``dsr.yaml``,
+    ticking every 0.2 s; ``extra`` as ``DSR_*`` variables (``smtp_url="..."``)."""
+    return {
+        **os.environ,
+        "DSR_DATABASE_URL": settings.database_url,
+        "DSR_CONFIG": str(config),
+        "DSR_VAR_DIR": str(var_dir),
+        "DSR_ENCRYPTION_KEYS": settings.encryption_keys,
+        "DSR_HMAC_KEY": settings.hmac_key,
+        "DSR_SECRET_KEY": settings.secret_key,
+        "DSR_TICK_SECONDS": "0.2",
+        **{f"DSR_{name.upper()}": value for name, value in extra.items()},
+    }
 
 
 def web_request(**overrides: Any) -> dict[str, Any]:

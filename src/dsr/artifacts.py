@@ -133,12 +133,18 @@ async def read_all(session: AsyncSession, cipher: FieldCipher, artifact: Artifac
     return b"".join([piece async for piece in pieces(session, cipher, artifact)])
 
 
-async def copy_to(
-    session: AsyncSession, cipher: FieldCipher, artifact: Artifact, target: IO[bytes]
-) -> None:
-    async for piece in pieces(session, cipher, artifact):
-        target.write(piece)
+async def spooled(session: AsyncSession, cipher: FieldCipher, artifact: Artifact) -> IO[bytes]:
+    """The plain content in a scratch file (``spool``), read from its start; the caller
+    closes it."""
+    target = spool()
+    try:
+        async for piece in pieces(session, cipher, artifact):
+            target.write(piece)
+    except BaseException:
+        target.close()
+        raise
     target.seek(0)
+    return target
 
 
 async def stream(

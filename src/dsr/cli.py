@@ -350,16 +350,12 @@ def _deadline(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from dsr.security.audit import CHAIN_BATCH, chain_pending, verify_chain
+    from dsr.security.audit import chain_all, verify_chain
 
     async def chain(session: AsyncSession, settings: Settings) -> int:
-        return await chain_pending(session)
+        return await chain_all(session)  # events written but not chained yet
 
-    chained = 0
-    while True:  # events written but not chained yet
-        chained += (done := _with_database(chain))
-        if done < CHAIN_BATCH:
-            break
+    chained = _with_database(chain)
 
     async def work(session: AsyncSession, settings: Settings) -> ChainReport:
         return await verify_chain(session)

@@ -20,7 +20,7 @@ from dsr.models.base import utcnow
 from dsr.notify.outbox import deliver_due
 from dsr.notify.smtp import SmtpConfig
 from dsr.rendering import new_environment
-from dsr.security.audit import CHAIN_BATCH, chain_pending
+from dsr.security.audit import chain_all
 from dsr.security.vault import Vault
 from dsr.services.downloads import purge_expired
 from dsr.settings import Settings
@@ -77,10 +77,8 @@ class Jobs:
 
     async def chain_audit(self) -> None:
         """Give every event written since the last tick its place in the audit chain."""
-        while True:
-            async with self.database.session_scope() as session:
-                if await chain_pending(session) < CHAIN_BATCH:
-                    return
+        async with self.database.session_scope() as session:
+            await chain_all(session)
 
     async def run_tasks(self) -> None:
         while await self.runner.run_once():  # keep going while there is work

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -28,15 +27,12 @@ from sqlmodel import col, select
 
 from dsr import demo
 from dsr.db import Database
-from dsr.domain.identity import Identity
 from dsr.models import Event, Outbox, Request
-from dsr.models.base import utcnow
 from dsr.notify.catcher import MailCatcher
-from dsr.security.audit import CHAIN_BATCH, chain_pending, verify_chain
+from dsr.security.audit import chain_all, verify_chain
 from dsr.security.vault import Vault
 from dsr.settings import Settings
-from dsr.workflows import engine
-from dsr.workflows.engine import SUBJECT
+from tests.helpers import verified_request, worker_env
 from tests.stores import TODAY
 
 REQUESTS = int(os.environ.get("DSR_CHAOS_REQUESTS", "250"))
@@ -86,38 +82,17 @@ async def test_killed_workers_and_a_database_restart_lose_nothing_and_repeat_not
     vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
     async with db.session_scope() as session:
         for number, email in enumerate(emails, start=1):
-            subject = vault.seal_subject(Identity(name=f"Kunde {number}", email=email))
-            session.add(subject)
-            await session.flush()
-            request = await engine.open_request(
-                session,
-                engine.NewRequest(
-                    f"DSR-2026-{number:06d}",
-                    "erasure",
-                    "web",
-                    "de",
-                    utcnow(),
-                    date(2026, 12, 28),
-                    subject.id,
-                ),
-                SUBJECT,
-            )
-            await engine.apply(session, request, "verify", SUBJECT, level="email")
+            await verified_request(session, vault, number, f"Kunde {number}", email)
 
-    env = {
-        **os.environ,
-        "DSR_DATABASE_URL": settings.database_url,
-        "DSR_CONFIG": str(config_path),
-        "DSR_VAR_DIR": str(tmp_path / "var"),
-        "DSR_ENCRYPTION_KEYS": settings.encryption_keys,
-        "DSR_HMAC_KEY": settings.hmac_key,
-        "DSR_SECRET_KEY": settings.secret_key,
-        "DSR_TICK_SECONDS": "0.2",
-        "DSR_LEASE_SECONDS": "2",
-        "DSR_SMTP_URL": smtp_server.url,
-        "DSR_LETTERS_DIR": str(ROOT / "templates" / "letters"),
-        "DSR_LOG_LEVEL": "WARNING",
-    }
+    env = worker_env(
+        settings,
+        config_path,
+        tmp_path / "var",
+        lease_seconds="2",
+        smtp_url=smtp_server.url,
+        letters_dir=str(ROOT / "templates" / "letters"),
+        log_level="WARNING",
+    )
     log = (tmp_path / "workers.log").open("ab")
     rng = random.Random(4711)  # noqa: S311 - fault timing, not security
     kills = restarts = mid_work = 0
@@ -155,10 +130,8 @@ async def test_killed_workers_and_a_database_restart_lose_nothing_and_repeat_not
             await session.exec(select(Outbox).where(col(Outbox.request_id).is_not(None)))
         ).all()
         events = len((await session.exec(select(Event.id))).all())
-    chained = CHAIN_BATCH
-    while chained == CHAIN_BATCH:  # what the last worker wrote but did not chain
-        async with db.session_scope() as session:
-            chained = await chain_pending(session)
+    async with db.session_scope() as session:  # what the last worker wrote but did not chain
+        await chain_all(session)
     async with db.session_scope() as session:
         chain = await verify_chain(session)
     assert mid_work >= 2 and restarts == 1

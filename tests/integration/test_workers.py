@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -22,14 +21,14 @@ from dsr.config import DsrConfig
 from dsr.connectors.base import EraseResult, Identifiers
 from dsr.connectors.registry import build_connectors
 from dsr.db import Database
-from dsr.domain.identity import Identity
 from dsr.models import Event, Request, Task
 from dsr.models.base import utcnow
 from dsr.security.vault import Vault
 from dsr.settings import Settings
 from dsr.workflows import engine
-from dsr.workflows.engine import SUBJECT, SYSTEM
+from dsr.workflows.engine import SYSTEM
 from dsr.workflows.runner import Runner
+from tests.helpers import verified_request, worker_env
 from tests.stores import TODAY, Processor
 
 
@@ -61,25 +60,9 @@ async def _requests_with_tasks(
 ) -> None:
     async with db.session_scope() as session:
         for number in range(requests):
-            subject = vault.seal_subject(
-                Identity(name=f"P{number}", email=f"p{number}@example.org")
+            request = await verified_request(
+                session, vault, number + 1, f"P{number}", f"p{number}@example.org", level="kba"
             )
-            session.add(subject)
-            await session.flush()
-            request = await engine.open_request(
-                session,
-                engine.NewRequest(
-                    f"DSR-2026-{number + 1:06d}",
-                    "erasure",
-                    "web",
-                    "de",
-                    utcnow(),
-                    date(2026, 12, 28),
-                    subject.id,
-                ),
-                SUBJECT,
-            )
-            await engine.apply(session, request, "verify", SUBJECT, level="kba")
             await engine.apply(session, request, "approve", SYSTEM)
             for store in stores:
                 session.add(
@@ -158,30 +141,12 @@ async def test_a_worker_killed_mid_task_is_replaced_and_the_task_completes_once(
     processor.behave = behave
     vault = Vault.from_secrets(pg_settings.encryption_keys, pg_settings.hmac_key)
     async with db.session_scope() as session:
-        subject = vault.seal_subject(Identity(name="S", email="soeren.noacktaesche.1@example.org"))
-        session.add(subject)
-        await session.flush()
-        request = await engine.open_request(
-            session,
-            engine.NewRequest(
-                "DSR-2026-000001", "access", "web", "de", utcnow(), date(2026, 12, 28), subject.id
-            ),
-            SUBJECT,
+        request = await verified_request(
+            session, vault, 1, "S", "soeren.noacktaesche.1@example.org", kind="access"
         )
-        await engine.apply(session, request, "verify", SUBJECT, level="email")
         request_id = request.id
 
-    env = {
-        **os.environ,
-        "DSR_DATABASE_URL": pg_settings.database_url,
-        "DSR_CONFIG": str(config_path),
-        "DSR_VAR_DIR": str(tmp_path / "var"),
-        "DSR_ENCRYPTION_KEYS": pg_settings.encryption_keys,
-        "DSR_HMAC_KEY": pg_settings.hmac_key,
-        "DSR_SECRET_KEY": pg_settings.secret_key,
-        "DSR_TICK_SECONDS": "0.2",
-        "DSR_SMTP_URL": "smtp://127.0.0.1:9",
-    }
+    env = worker_env(pg_settings, config_path, tmp_path / "var", smtp_url="smtp://127.0.0.1:9")
     worker = subprocess.Popen(  # noqa: ASYNC220 - started once, killed below
         [sys.executable, "-m", "dsr.cli", "worker"], env=env, stderr=subprocess.DEVNULL
     )

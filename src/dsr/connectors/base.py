@@ -90,8 +90,10 @@ class ExportFile:
     so a subject with 100,000 rows is never held in memory whole. ``finish`` appends one
     line ``{"counts": ..., "categories": ...}``; ``opened`` reads such a file back."""
 
-    def __init__(self, categories: dict[str, dict[str, str]] | None = None) -> None:
-        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115
+    def __init__(
+        self, categories: dict[str, dict[str, str]] | None = None, file: IO[bytes] | None = None
+    ) -> None:
+        self.file: IO[bytes] = file or tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115
         self.counts: dict[str, int] = {}
         self.categories: dict[str, dict[str, str]] = dict(categories or {})
 
@@ -99,21 +101,19 @@ class ExportFile:
     def opened(cls, file: IO[bytes]) -> ExportFile:
         """An export file as ``finish`` left it (or, from before chunked artifacts, one JSON
         object with ``tables`` and ``categories``)."""
-        export = cls()
-        export.file.close()
-        export.file = file
         file.seek(0)
         for line in file:
             if line.startswith(b"{"):
                 trailer = json.loads(line)
-                if "tables" in trailer:  # the earlier format: rewrite it as lines
-                    export.file = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115
-                    export.add(ExportResult(trailer["tables"], trailer.get("categories") or {}))
+                if "tables" in trailer:  # the earlier format: rewritten as lines
                     file.close()
-                    break
+                    export = cls()
+                    export.add(ExportResult(trailer["tables"], trailer.get("categories") or {}))
+                    return export
+                export = cls(trailer.get("categories"), file)
                 export.counts = dict(trailer.get("counts") or {})
-                export.categories = dict(trailer.get("categories") or {})
-        return export
+                return export
+        return cls(file=file)
 
     def table(self, name: str) -> None:
         """Name a table even if it has no rows for this person."""

@@ -53,7 +53,7 @@ class SqlConnector:
         self._engine = engine or create_async_engine(url, pool_pre_ping=True, **pool)
         self._tables = {table.name: table for table in store.tables}
         self._order = _parents_first(store.tables)
-        self._key_types: dict[str, type] = {}
+        self._key_types: dict[str, type | None] = {}  # primary key type, reflected once
         self._clauses = {table.name: _table(table) for table in store.tables}
 
     def _clause(self, table: SqlTable) -> sa.TableClause:
@@ -255,22 +255,20 @@ class SqlConnector:
         ids = [rid.removeprefix(prefix) for rid in who.record_ids if rid.startswith(prefix)]
         if not ids:
             return None
-        kind = self._key_types.get(table.name)
-        if kind is None:
+        if table.name not in self._key_types:
 
-            def reflect(sync: sa.Connection) -> type:
-                for column in sa.inspect(sync).get_columns(table.name):
-                    if column["name"] == table.primary_key:
-                        try:
-                            return column["type"].python_type
-                        except NotImplementedError:
-                            break
-                return str
+            def reflect(sync: sa.Connection) -> type | None:
+                types = {c["name"]: c["type"] for c in sa.inspect(sync).get_columns(table.name)}
+                key = types.get(table.primary_key)
+                if isinstance(key, sa.Integer):
+                    return int
+                return str if isinstance(key, sa.String) else None
 
-            kind = self._key_types[table.name] = await connection.run_sync(reflect)
+            self._key_types[table.name] = await connection.run_sync(reflect)
+        kind = self._key_types[table.name]
         if kind is int:
             return [int(i) for i in ids if i.lstrip("-").isdigit()]
-        return ids if kind is str else None
+        return ids if kind is str else None  # other key types: matched as before
 
     async def _keys(
         self, connection: AsyncConnection, conditions: dict[str, Condition]

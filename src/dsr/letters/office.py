@@ -283,8 +283,7 @@ class LetterOffice:
         cipher = self.vault.cipher
         document = await self.session.get_one(Artifact, letter.artifact_id)
         content = await artifacts.read_all(self.session, cipher, document)
-        with artifacts.spool() as combined:
-            await artifacts.copy_to(self.session, cipher, package, combined)
+        with await artifacts.spooled(self.session, cipher, package) as combined:
             with zipfile.ZipFile(combined, "a", compression=zipfile.ZIP_DEFLATED) as archive:
                 archive.writestr(document.filename or "letter.docx", content)
             await artifacts.replace_content(self.session, cipher, package, combined)

@@ -142,6 +142,14 @@ async def chain_pending(session: AsyncSession, batch: int = CHAIN_BATCH) -> int:
     return len(changes)
 
 
+async def chain_all(session: AsyncSession) -> int:
+    """Chain every event waiting, batch after batch in this transaction; returns how many."""
+    total = 0
+    while (chained := await chain_pending(session)) == CHAIN_BATCH:
+        total += chained
+    return total + chained
+
+
 async def unchained(session: AsyncSession) -> int:
     """How many events wait for ``chain_pending``."""
     return int(

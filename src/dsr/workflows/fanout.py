@@ -162,9 +162,8 @@ class Fanout:
                 if not artifact_id:
                     continue
                 artifact = await self.session.get_one(Artifact, uuid.UUID(artifact_id))
-                scratch = artifacts.spool()
-                await artifacts.copy_to(self.session, self.vault.cipher, artifact, scratch)
-                exports[task.store] = ExportFile.opened(scratch)
+                content = await artifacts.spooled(self.session, self.vault.cipher, artifact)
+                exports[task.store] = ExportFile.opened(content)
             if not any(sum(export.counts.values()) for export in exports.values()):
                 return False
             info = PackageInfo(request.reference, self.config.controller.name, self.clock())
