@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from typing import IO, Any
 
 from sqlalchemy import delete, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,22 +50,18 @@ async def save_file(
     filename: str | None = None,
 ) -> Artifact:
     """Store what ``source`` holds (read from its start) as a new artifact."""
-    source.seek(0)
-    content = source.read(CHUNK + 1)
-    small = len(content) <= CHUNK
     artifact = Artifact(
         request_id=request_id,
         kind=kind,
         media_type=media_type,
-        content_enc=cipher.encrypt_bytes(INLINE, content) if small else None,
-        sha256=hashlib.sha256(content).hexdigest() if small else "",
-        size=len(content) if small else 0,
+        sha256="",
+        size=0,
         filename=filename,
     )
     session.add(artifact)
+    for key, value in (await _encrypt(session, cipher, artifact, source)).items():
+        setattr(artifact, key, value)
     await session.flush()
-    if not small:  # written piece by piece
-        await replace_content(session, cipher, artifact, source)
     return artifact
 
 
@@ -73,32 +70,39 @@ async def replace_content(
 ) -> None:
     """Give a stored artifact new content from ``source``, one chunk at a time."""
     await session.exec(delete(ArtifactChunk).where(col(ArtifactChunk.artifact_id) == artifact.id))
+    values = await _encrypt(session, cipher, artifact, source)
+    await session.exec(update(Artifact).where(col(Artifact.id) == artifact.id).values(**values))
+    for key, value in values.items():
+        set_committed_value(artifact, key, value)
+
+
+async def _encrypt(
+    session: AsyncSession, cipher: FieldCipher, artifact: Artifact, source: IO[bytes]
+) -> dict[str, Any]:
+    """``source`` encrypted for ``artifact``: one piece kept in its row, or chunk rows
+    written now; returns the row's ``content_enc``, ``sha256`` and ``size``."""
     source.seek(0)
-    digest, size, seq = hashlib.sha256(), 0, 0
     piece, following = source.read(CHUNK), source.read(CHUNK)
-    inline = None
     if not following:
-        inline = cipher.encrypt_bytes(INLINE, piece)
+        return {
+            "content_enc": cipher.encrypt_bytes(INLINE, piece),
+            "sha256": hashlib.sha256(piece).hexdigest(),
+            "size": len(piece),
+        }
+    await session.flush()  # the artifact's row first: the chunks refer to it
+    digest, size, seq = hashlib.sha256(), 0, 0
+    while piece:
         digest.update(piece)
-        size = len(piece)
-    else:
-        while piece:
-            digest.update(piece)
-            size += len(piece)
-            await session.exec(
-                insert(ArtifactChunk).values(
-                    artifact_id=artifact.id,
-                    seq=seq,
-                    content_enc=cipher.encrypt_bytes(_label(artifact.id, seq), piece),
-                )
+        size += len(piece)
+        await session.exec(
+            insert(ArtifactChunk).values(
+                artifact_id=artifact.id,
+                seq=seq,
+                content_enc=cipher.encrypt_bytes(_label(artifact.id, seq), piece),
             )
-            seq, piece, following = seq + 1, following, source.read(CHUNK)
-    await session.exec(
-        update(Artifact)
-        .where(col(Artifact.id) == artifact.id)
-        .values(content_enc=inline, sha256=digest.hexdigest(), size=size)
-    )
-    await session.refresh(artifact)
+        )
+        seq, piece, following = seq + 1, following, source.read(CHUNK)
+    return {"content_enc": None, "sha256": digest.hexdigest(), "size": size}
 
 
 async def remove(session: AsyncSession, *where: Any) -> None:
