@@ -9,19 +9,18 @@ have is an error (StrictUndefined), never a blank in a real letter.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import re
 import shutil
 import tempfile
-import threading
 import zipfile
-from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import structlog
-from jinja2 import Environment, StrictUndefined, Template, TemplateError
+from jinja2 import Environment, StrictUndefined, TemplateError
 
 from dsr.domain.errors import ConfigError, Unavailable
 
@@ -68,25 +67,14 @@ class _CompiledOnce(Environment):
 
     def __init__(self) -> None:
         super().__init__(undefined=StrictUndefined, autoescape=True)
-        self._compiled: OrderedDict[str, Template] = OrderedDict()
+        self._compiled = functools.lru_cache(maxsize=256)(super().from_string)
 
     def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:
-        if globals is not None or template_class is not None or not isinstance(source, str):
-            return super().from_string(source, globals, template_class)
-        with _LOCK:
-            compiled = self._compiled.get(source)
-            if compiled is not None:
-                self._compiled.move_to_end(source)
-                return compiled
-        compiled = super().from_string(source)
-        with _LOCK:
-            self._compiled[source] = compiled
-            while len(self._compiled) > 256:
-                self._compiled.popitem(last=False)
-        return compiled
+        if globals is None and template_class is None and isinstance(source, str):
+            return self._compiled(source)
+        return super().from_string(source, globals, template_class)
 
 
-_LOCK = threading.Lock()
 _SHARED = _CompiledOnce()
 
 
