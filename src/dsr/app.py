@@ -33,7 +33,7 @@ from dsr.security.ratelimit import RateLimiter
 from dsr.security.vault import Vault
 from dsr.settings import Settings, with_secrets
 from dsr.web.api import LetterController, RequestController, processor_callback
-from dsr.web.auth import StaffAuthMiddleware
+from dsr.web.auth import StaffAuthMiddleware, TokenCache
 from dsr.web.console import AdminController, ConsoleController, SignInController
 from dsr.web.dependencies import (
     provide_actions,
@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "vault": vault,
                 "templates": templates,
                 "limiter": RateLimiter(),
+                "tokens": TokenCache(),
                 "mail_catcher": catcher,
             }
         ),

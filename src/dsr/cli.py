@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from dsr.domain.errors import DsrError
+from dsr.domain.errors import ConfigError, DsrError
 from dsr.domain.vocabulary import Role
 from dsr.settings import Settings, with_secrets
 
@@ -46,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="web processes (PostgreSQL only; one per CPU core is a good start)",
+    )
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="run tasks and send mail, without the web app")
@@ -167,11 +175,47 @@ def _with_database(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from sqlalchemy.engine import make_url
+    from uvicorn.supervisors import Multiprocess
 
     from dsr.app import create_app
 
-    uvicorn.run(create_app(_settings()), host=args.host, port=args.port, log_level="warning")
+    if not 1 <= args.workers <= 64:
+        raise ConfigError("--workers takes a number from 1 to 64")
+    settings = _settings()  # in demo mode this writes var/secrets.json once, for every process
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+        return 0
+    if make_url(settings.database_url).get_backend_name() == "sqlite":
+        raise ConfigError("several web processes need PostgreSQL (SQLite has one writer)")
+    # Each process builds its app from the same environment, with its own in-process worker
+    # (the runner's claims and the audit chain's sealer are safe to share on PostgreSQL).
+    config = uvicorn.Config(
+        "dsr.app:create_app",
+        factory=True,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+    )
+    Multiprocess(config, sockets=[_listening_socket(args.host, args.port)]).run()
     return 0
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The socket the web processes share. Created as TCP explicitly: asyncio sets
+    TCP_NODELAY only on connections of a socket whose protocol says TCP, and uvicorn's own
+    (protocol 0) made every small response wait ~40 ms for the client's delayed ACK."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.set_inheritable(True)
+    return sock
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -7,13 +7,14 @@ Nothing here connects at import time; ``Database.from_url`` is called by the com
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -110,16 +111,25 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 async def next_reference_number(session: AsyncSession, year: int) -> int:
     """Atomically take the next number of ``year`` (an upsert that returns the new value)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    connection = await session.connection()
+    statement = _counter_upsert(connection.dialect.name)
+    return int((await connection.execute(statement, {"year": year})).scalar_one())
+
+
+def reference_for(year: int, number: int) -> str:
+    return f"DSR-{year}-{number:06d}"
+
+
+@functools.cache
+def _counter_upsert(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = ReferenceCounter.__table__  # type: ignore[attr-defined]
-    statement = (
+    return (
         insert(table)
-        .values(year=year, last=1)
+        .values(year=bindparam("year"), last=1)
         .on_conflict_do_update(index_elements=["year"], set_={"last": table.c.last + 1})
         .returning(table.c.last)
     )
-    result = await session.exec(statement)
-    return int(result.scalar_one())
 
 
 async def claim_once(session: AsyncSession, key: str, request_id: Any = None) -> bool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,64 @@ def test_operator_flow_users_tokens_and_audit_verify(tmp_path: Path) -> None:
     broken = dsr("audit", "verify", env=env)
     assert broken.returncode == 1
     assert "broken at seq 1" in broken.stderr
+
+
+def test_several_web_processes_share_one_port_on_postgresql(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`dsr serve --workers 2`: refused on SQLite (one writer), serving on PostgreSQL."""
+    import urllib.request
+
+    env = {
+        "DSR_DATABASE_URL": database_url,
+        "DSR_VAR_DIR": str(tmp_path / "var"),
+        "DSR_DEV_MAIL_CATCHER": "false",
+        "DSR_WORKER": "false",
+    }
+    assert dsr("serve", "--workers", "0", env=env).stderr.startswith("dsr: --workers takes")
+    if database_url.startswith("sqlite"):
+        refused = dsr("serve", "--workers", "2", env=env)
+        assert refused.returncode == 1
+        assert "several web processes need PostgreSQL" in refused.stderr
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dsr.cli", "serve", "--workers", "2", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        answers = []
+        for _ in range(600):  # until both processes have started; then 20 new connections
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
+                    answers.append(r.status)
+                if len(answers) == 20:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        assert answers == [200] * 20
+        assert dsr("serve", "--workers", "2", "--port", str(port), env=env).stderr.startswith(
+            f"dsr: cannot listen on 127.0.0.1:{port}"
+        )
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=30)
+    assert "Traceback" not in errors.decode()
+
+
+def test_the_shared_socket_is_tcp_so_responses_are_not_delayed() -> None:
+    """asyncio turns Nagle off (TCP_NODELAY) only for sockets created as TCP; without it a
+    small response waited ~40 ms for the client's delayed ACK with several web processes."""
+    from dsr.cli import _listening_socket
+
+    with _listening_socket("127.0.0.1", 0) as sock:
+        assert (sock.family, sock.type, sock.proto) == (
+            socket.AF_INET,
+            socket.SOCK_STREAM,
+            socket.IPPROTO_TCP,
+        )
+        assert sock.get_inheritable()

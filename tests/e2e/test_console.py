@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,15 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 from sqlmodel import select
 
+from dsr.app import create_app
 from dsr.domain.vocabulary import Role
 from dsr.models import Event, Outbox, Request, Staff, StaffSession
 from dsr.models.base import utcnow
 from dsr.settings import Settings
+from dsr.web.auth import TOKEN_CACHE_SECONDS, TokenCache
+from dsr.workflows.engine import Actor
 from tests.e2e.web import csrf_of
+from tests.helpers import staff_token
 from tests.staff import PASSWORD, _db, _sign_in, _staff
 
 Client = AsyncTestClient  # type: ignore[type-arg]
@@ -417,3 +422,48 @@ async def test_a_phone_change_of_e_mail_is_confirmed_through_the_address_on_file
         await database.dispose()
     assert request.status == "awaiting_verification"  # not verified by the phone check alone
     assert len(mails) == 1  # the code went to the old address, not the new one
+
+
+async def test_deactivating_an_account_ends_its_sessions_and_api_tokens(
+    console: Any, settings: Settings
+) -> None:
+    """At once in the process that deactivated it; within the token cache's few seconds in
+    another process (here: a second app on the same database with its own cache)."""
+    client, _ = console
+    token = await staff_token(settings, "anna", Role.AGENT)
+    password, secret = await _staff(settings, "root", Role.ADMIN)
+    other_clock = [0.0]
+    other_app = create_app(settings)
+    other_app.state.tokens = TokenCache(clock=lambda: other_clock[0])
+    async with AsyncTestClient(app=other_app) as other:
+        assert (await client.get("/api/v1/requests", headers=token)).status_code == 200
+        assert (await other.get("/api/v1/requests", headers=token)).status_code == 200
+
+        await _sign_in(client, "root", password, pyotp.TOTP(secret).now())
+        page = await client.get("/admin/staff")
+        done = await client.post(
+            "/admin/staff/anna/deactivate",
+            data={"_csrf_token": csrf_of(page.text)},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        client.cookies.clear()
+        assert (await client.get("/api/v1/requests", headers=token)).status_code == 401
+        assert (await other.get("/api/v1/requests", headers=token)).status_code == 200
+        other_clock[0] += TOKEN_CACHE_SECONDS
+        assert (await other.get("/api/v1/requests", headers=token)).status_code == 401
+
+
+def test_the_token_cache_keeps_valid_tokens_for_a_few_seconds_and_stays_small() -> None:
+    now = [100.0]
+    cache = TokenCache(seconds=5, size=3, clock=lambda: now[0])
+    actor = Actor("staff", staff_id=uuid.uuid4(), role="dpo")
+    cache.put("a", actor)
+    now[0] += 4.9
+    assert cache.get("a") is actor
+    now[0] += 0.1
+    assert cache.get("a") is None
+    for key in "bcd":
+        cache.put(key, actor)
+    cache.put("e", actor)  # full: everything is looked up again
+    assert [cache.get(key) for key in "bcde"] == [None, None, None, actor]

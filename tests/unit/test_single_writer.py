@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import dsr
@@ -13,9 +14,22 @@ WRITER = SOURCE / "workflows" / "engine.py"
 
 def _status_writes(tree: ast.AST) -> list[int]:
     """Lines that assign an attribute called ``status``, pass ``status=`` to ``Request(...)``
-    or ``.values(...)``, or call ``setattr(..., "status", ...)``."""
+    or ``.values(...)``, call ``setattr(..., "status", ...)``, build a Core ``insert`` into
+    the request table, or hold SQL that inserts into or updates it."""
     lines: list[int] = []
     for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and re.search(r"\b(INSERT\s+INTO|UPDATE)\s+request\b", node.value, re.IGNORECASE)
+        ):
+            lines.append(node.lineno)
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", "") == "insert"
+            and any(ast.unparse(a) in {"Request", "REQUESTS"} for a in node.args)
+        ):
+            lines.append(node.lineno)
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             lines += [
@@ -60,6 +74,9 @@ def test_the_check_catches_each_kind_of_write() -> None:
         "x = Request(reference='r', status='received')\n"
         "await s.execute(update(Request).where(Request.id == 1).values(status='rejected'))\n"
         "setattr(request, 'status', 'withdrawn')\n"
+        "await connection.execute(insert(REQUESTS), row)\n"
+        "await connection.execute(text('update request set status = 1'))\n"
+        "sql = 'WITH n AS (SELECT 1) INSERT INTO request (id) VALUES (1)'\n"
     )
-    assert _status_writes(sample) == [1, 2, 3, 4]
+    assert _status_writes(sample) == [1, 2, 3, 4, 5, 6, 7]
     assert _status_writes(ast.parse(WRITER.read_text(encoding="utf-8")))  # the engine does write

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from dsr.domain.identity import Identity
 from dsr.models import Subject
@@ -22,13 +23,17 @@ class Vault:
         return cls(FieldCipher.from_config(encryption_keys), BlindIndex.from_config(hmac_key))
 
     def seal_subject(self, identity: Identity) -> Subject:
-        subject = Subject()
-        for field in _FIELDS:
-            value = getattr(identity, field)
-            setattr(subject, f"{field}_enc", self.cipher.encrypt(f"subject.{field}", value))
+        return Subject(**self.sealed_columns(identity))
+
+    def sealed_columns(self, identity: Identity) -> dict[str, Any]:
+        """The subject's encrypted and blind-indexed columns, by column name."""
+        columns = {
+            f"{field}_enc": self.cipher.encrypt(f"subject.{field}", getattr(identity, field))
+            for field in _FIELDS
+        }
         for field in _INDEXED:
-            setattr(subject, f"{field}_bidx", self.index(field, getattr(identity, field)))
-        return subject
+            columns[f"{field}_bidx"] = self.index(field, getattr(identity, field))
+        return columns
 
     def open_subject(self, subject: Subject) -> Identity:
         values = {

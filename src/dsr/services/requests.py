@@ -9,18 +9,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.db import next_reference_number
 from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput, NotFound, Unauthenticated
 from dsr.domain.identity import clean_text, normalize_identity
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
 from dsr.models import Artifact, Event, Letter, Request, Subject, Task
-from dsr.models.base import utcnow
+from dsr.models.base import new_id, utcnow
 from dsr.models.request import EXTENSION_REASON, effective_due
 from dsr.schemas import (
     EventOut,
@@ -64,13 +64,23 @@ class RequestService:
     clock: Callable[[], datetime] = utcnow
 
     async def create(self, data: RequestIn, actor: Actor) -> RequestCreated:
-        request, status_token = await self.open(data, actor)
-        return self.created(request, status_token)
+        """Record a request and nothing else: on PostgreSQL one statement, committed at once
+        (see ``engine.store_request``), and no ORM object (the busiest path of the API)."""
+        new, subject, status_token = self._new(data, actor)
+        row = await engine.store_request(self.session, new, actor, subject, alone=True)
+        return self._created(row["reference"], new, status_token)
 
     def created(self, request: Request, status_token: str | None) -> RequestCreated:
+        return self._created(request.reference, request, status_token)
+
+    def _created(
+        self, reference: str, request: Request | engine.NewRequest, status_token: str | None
+    ) -> RequestCreated:
         return RequestCreated(
-            reference=request.reference,
-            status=RequestStatus(request.status),
+            reference=reference,
+            status=RequestStatus.RECEIVED
+            if isinstance(request, engine.NewRequest)
+            else RequestStatus(request.status),
             received_on=receipt_date(request.received_at, self.timezone),
             due_on=request.due_on,
             status_url=f"{self.base_url}/status/{status_token}" if status_token else None,
@@ -78,6 +88,13 @@ class RequestService:
 
     async def open(self, data: RequestIn, actor: Actor) -> tuple[Request, str | None]:
         """Validate and store a request; web requests also get a private status token."""
+        new, subject, status_token = self._new(data, actor)
+        return await engine.open_request(self.session, new, actor, subject), status_token
+
+    def _new(
+        self, data: RequestIn, actor: Actor
+    ) -> tuple[engine.NewRequest, dict[str, Any], str | None]:
+        """The checked request, its subject's sealed columns and (web) its status token."""
         if data.channel is not Channel.WEB and actor.kind != "staff":
             raise Unauthenticated("only staff may record phone, e-mail and letter requests")
         received_at = self._received_at(data)
@@ -108,30 +125,25 @@ class RequestService:
         if errors:
             raise InvalidInput(errors)
 
-        subject = self.vault.seal_subject(identity)
-        self.session.add(subject)
         received_on = receipt_date(received_at, self.timezone)
-        number = await next_reference_number(self.session, received_on.year)
         cipher = self.vault.cipher
         status_token = secrets.token_urlsafe(32) if data.channel is Channel.WEB else None
-        request = await engine.open_request(
-            self.session,
-            engine.NewRequest(
-                reference=f"DSR-{received_on.year}-{number:06d}",
-                kind=data.kind.value,
-                channel=data.channel.value,
-                language=data.language.value,
-                received_at=received_at,
-                due_on=response_deadline(received_at, self.region, timezone=self.timezone),
-                subject_id=subject.id,
-                created_by=actor.staff_id,
-                details_enc=cipher.encrypt("request.details", details),
-                changes_enc=cipher.encrypt_json("request.changes", changes or None),
-                status_token_digest=token_digest(status_token) if status_token else None,
-            ),
-            actor,
+        subject = {"id": new_id(), "created_at": utcnow(), **self.vault.sealed_columns(identity)}
+        new = engine.NewRequest(
+            reference=None,
+            year=received_on.year,
+            kind=data.kind.value,
+            channel=data.channel.value,
+            language=data.language.value,
+            received_at=received_at,
+            due_on=response_deadline(received_at, self.region, timezone=self.timezone),
+            subject_id=subject["id"],
+            created_by=actor.staff_id,
+            details_enc=cipher.encrypt("request.details", details),
+            changes_enc=cipher.encrypt_json("request.changes", changes or None),
+            status_token_digest=token_digest(status_token) if status_token else None,
         )
-        return request, status_token
+        return new, subject, status_token
 
     async def by_status_token(self, token: str) -> Request:
         request = None

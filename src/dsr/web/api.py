@@ -33,6 +33,7 @@ from dsr.services.callbacks import Callbacks
 from dsr.services.public import PublicDesk
 from dsr.services.requests import RequestFilters, RequestService, letter_out
 from dsr.web.auth import current_actor, requires_role
+from dsr.web.dependencies import provide_letter_office, provide_public_desk
 from dsr.web.public import client_address
 
 REFERENCE = PathParameter(
@@ -67,10 +68,16 @@ class RequestController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[RequestIn],
         request_service: NamedDependency[RequestService],
-        public_desk: NamedDependency[PublicDesk],
     ) -> RequestCreated:
         if data.channel is not Channel.WEB:
             return await request_service.create(data, current_actor(request))
+        # The public desk (mail, letters, rate limits) is built for the web form only: as an
+        # injected dependency it was built for every request staff record (a seventh of this
+        # handler's time).
+        state, session = request.app.state, request_service.session
+        public_desk = provide_public_desk(
+            state, session, request_service, provide_letter_office(state, session)
+        )
         created, token = await public_desk.open_web(data, client_address(request))
         return request_service.created(created, token)
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import State
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from dsr.domain.errors import NotAllowed, Unauthenticated
 from dsr.domain.vocabulary import Role
+from dsr.security.passwords import token_digest
 from dsr.services.staff import actor_for_token
 from dsr.services.staff_auth import StaffAuth
 from dsr.workflows.engine import SUBJECT, Actor
@@ -19,6 +22,7 @@ Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
 
 SESSION_COOKIE = "dsr_staff"
+TOKEN_CACHE_SECONDS = 5.0
 
 
 class StaffAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -34,14 +38,60 @@ class StaffAuthMiddleware(AbstractAuthenticationMiddleware):
         if not (scheme.lower() == "bearer" and token and len(token) <= 200) and not cookie:
             return AuthenticationResult(user=SUBJECT, auth=None)
         state = connection.app.state
+        if scheme.lower() == "bearer" and token:
+            actor = await _bearer(state, token.strip())
+            return AuthenticationResult(user=actor or SUBJECT, auth="bearer" if actor else None)
         async with state.db.session_scope() as session:
-            if scheme.lower() == "bearer" and token:
-                actor = await actor_for_token(session, token.strip())
-                kind = "bearer"
-            else:
-                actor = await StaffAuth(session, state.vault.cipher).actor_for_session(cookie)
-                kind = "session"
-        return AuthenticationResult(user=actor or SUBJECT, auth=kind if actor else None)
+            actor = await StaffAuth(session, state.vault.cipher).actor_for_session(cookie)
+        return AuthenticationResult(user=actor or SUBJECT, auth="session" if actor else None)
+
+
+async def _bearer(state: State, token: str) -> Actor | None:
+    tokens: TokenCache = state.tokens
+    digest = token_digest(token)
+    actor = tokens.get(digest)
+    if actor is None:
+        async with state.db.session_scope() as session:
+            actor = await actor_for_token(session, token)
+        if actor is not None:
+            tokens.put(digest, actor)
+    return actor
+
+
+class TokenCache:
+    """The staff behind the bearer tokens seen in the last few seconds, so that an API client
+    sending hundreds of requests a second costs one token lookup every ``seconds`` rather than
+    one per request. Only valid tokens are kept. ``clear()`` (on deactivating an account)
+    takes effect at once in this process; other processes notice within ``seconds``."""
+
+    def __init__(
+        self,
+        seconds: float = TOKEN_CACHE_SECONDS,
+        size: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seconds = seconds
+        self.size = size
+        self.clock = clock
+        self._actors: dict[str, tuple[float, Actor]] = {}
+
+    def get(self, digest: str) -> Actor | None:
+        found = self._actors.get(digest)
+        if found is None:
+            return None
+        expires, actor = found
+        if self.clock() >= expires:
+            del self._actors[digest]
+            return None
+        return actor
+
+    def put(self, digest: str, actor: Actor) -> None:
+        if len(self._actors) >= self.size:
+            self._actors.clear()
+        self._actors[digest] = (self.clock() + self.seconds, actor)
+
+    def clear(self) -> None:
+        self._actors.clear()
 
 
 def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:

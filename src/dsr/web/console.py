@@ -458,6 +458,7 @@ class AdminController(Controller):
         from dsr.services.staff import deactivate_staff
 
         await deactivate_staff(session, username, current_actor(request))
+        request.app.state.tokens.clear()  # other processes drop their tokens within seconds
         return Redirect("/admin/staff", status_code=HTTP_303_SEE_OTHER)
 
     @post("/staff/{username:str}/reset")
