@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from litestar.testing import AsyncTestClient
 
+from dsr.db import Database
+from dsr.domain.deadlines import receipt_date
 from dsr.domain.vocabulary import Role
+from dsr.models import ReferenceCounter
 from dsr.settings import Settings
 from tests.helpers import staff_token, web_request
 
@@ -23,3 +27,22 @@ async def test_concurrent_requests_get_distinct_consecutive_references(
     assert all(r.status_code == 201 for r in responses), [r.text for r in responses]
     numbers = sorted(int(r.json()["reference"].rsplit("-", 1)[1]) for r in responses)
     assert numbers == list(range(1, 21))
+
+
+async def test_the_millionth_request_of_a_year_gets_seven_digits(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    settings: Settings,
+    db: Database,
+) -> None:
+    """PostgreSQL builds the reference in SQL, SQLite in Python: the same text on both."""
+    year = receipt_date(datetime.now(UTC)).year
+    async with db.session_scope() as session:
+        session.add(ReferenceCounter(year=year, last=999_998))
+    agent = await staff_token(settings, "anna", Role.AGENT)
+    references = [
+        (
+            await client.post("/api/v1/requests", json=web_request(channel="phone"), headers=agent)
+        ).json()["reference"]
+        for _ in range(2)
+    ]
+    assert references == [f"DSR-{year}-999999", f"DSR-{year}-1000000"]

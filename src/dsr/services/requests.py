@@ -68,21 +68,17 @@ class RequestService:
         (see ``engine.store_request``), and no ORM object (the busiest path of the API)."""
         new, subject, status_token = self._new(data, actor)
         row = await engine.store_request(self.session, new, actor, subject, alone=True)
-        return self._created(row["reference"], new, status_token)
+        return self._answer(row, status_token)
 
     def created(self, request: Request, status_token: str | None) -> RequestCreated:
-        return self._created(request.reference, request, status_token)
+        return self._answer(request.model_dump(), status_token)
 
-    def _created(
-        self, reference: str, request: Request | engine.NewRequest, status_token: str | None
-    ) -> RequestCreated:
+    def _answer(self, row: dict[str, Any], status_token: str | None) -> RequestCreated:
         return RequestCreated(
-            reference=reference,
-            status=RequestStatus.RECEIVED
-            if isinstance(request, engine.NewRequest)
-            else RequestStatus(request.status),
-            received_on=receipt_date(request.received_at, self.timezone),
-            due_on=request.due_on,
+            reference=row["reference"],
+            status=RequestStatus(row["status"]),
+            received_on=receipt_date(row["received_at"], self.timezone),
+            due_on=row["due_on"],
             status_url=f"{self.base_url}/status/{status_token}" if status_token else None,
         )
 
