@@ -29,7 +29,7 @@ from dsr.notify.catcher import MailCatcher
 from dsr.notify.smtp import SmtpConfig
 from dsr.rendering import new_environment
 from dsr.scheduler import running_worker
-from dsr.security.ratelimit import RateLimiter
+from dsr.security.ratelimit import RateLimiter, SharedHits
 from dsr.security.vault import Vault
 from dsr.settings import Settings, with_secrets
 from dsr.web.api import LetterController, RequestController, processor_callback
@@ -78,6 +78,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = database or Database.from_url(settings.database_url)
         app.state.db = db
+        if db.dialect == "postgresql":  # several web processes count the same hits
+            app.state.limiter = RateLimiter(shared=SharedHits(db.engine, vault.index))
         app.state.connectors = build_connectors(
             config, settings.hmac_key.encode(), settings.base_url
         )

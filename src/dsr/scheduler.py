@@ -21,6 +21,7 @@ from dsr.notify.outbox import deliver_due
 from dsr.notify.smtp import SmtpConfig
 from dsr.rendering import new_environment
 from dsr.security.audit import chain_all
+from dsr.security.ratelimit import forget_old_hits
 from dsr.security.vault import Vault
 from dsr.services.downloads import purge_expired
 from dsr.settings import Settings
@@ -49,11 +50,13 @@ class Jobs:
         )
 
     async def sweep(self) -> None:
-        """Expired downloads, unconfirmed requests, the retention purge, reminders, digest."""
+        """Expired downloads, old rate-limit hits, unconfirmed requests, the retention purge,
+        reminders, digest."""
         now = utcnow()
         config = self.runner.config
         async with self.database.session_scope() as session:
             await purge_expired(session, now)
+        await forget_old_hits(self.database.engine, now)
         async with self.database.session_scope() as session:
             await self._sweeps(session).expire_unverified(now)
         async with self.database.session_scope() as session:

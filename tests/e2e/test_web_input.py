@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from dsr.app import create_app
 from dsr.db import Database
-from dsr.models import Outbox, Request
+from dsr.models import Outbox, RateHit, Request
 from dsr.settings import Mode, Settings
 from tests.e2e.web import Client, csrf_of, form_data, submit
 
@@ -98,6 +98,28 @@ async def test_submissions_per_address_are_rate_limited(web_client: Client, db: 
     assert "Retry-After" in blocked.headers or "retry-after" in blocked.headers
     assert await _stored(db) == (3, 3)
     assert (await submit(web_client, email="someone.else@example.org")).status_code == 303
+
+
+async def test_web_processes_on_postgresql_share_the_limits(
+    web_client: Client, web_settings: Settings, db: Database
+) -> None:
+    """A second app on the same database (another web process) counts the same hits; the
+    database holds a keyed hash per limit and key, never the IP or e-mail address."""
+    async with AsyncTestClient(
+        app=create_app(web_settings), base_url="http://testserver.local"
+    ) as other:
+        for client in (web_client, other, web_client):
+            assert (await submit(client)).status_code == 303
+        blocked = await submit(other, email="Erika.Mustermann@EXAMPLE.org")
+    if db.dialect == "sqlite":  # one process by design: each app counts its own
+        assert blocked.status_code == 303
+        return
+    assert blocked.status_code == 429
+    assert await _stored(db) == (3, 3)
+    async with db.session_scope() as session:
+        buckets = {hit.bucket for hit in (await session.exec(select(RateHit))).all()}
+    assert len(buckets) == 2  # submit per IP, submit per address
+    assert all(re.fullmatch(r"[0-9a-f]{64}", bucket) for bucket in buckets)
 
 
 async def test_known_and_unknown_addresses_get_identical_pages(web_client: Client) -> None:

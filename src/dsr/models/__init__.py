@@ -1,6 +1,6 @@
 """All tables; importing this module registers them on ``SQLModel.metadata``."""
 
-from dsr.models.audit import Event
+from dsr.models.audit import Event, RateHit
 from dsr.models.request import ReferenceCounter, Request, Subject, Verification
 from dsr.models.staff import ApiToken, Staff, StaffSession
 from dsr.models.work import Artifact, ArtifactChunk, Download, Letter, Outbox, Reminder, Task
@@ -13,6 +13,7 @@ __all__ = [
     "Event",
     "Letter",
     "Outbox",
+    "RateHit",
     "ReferenceCounter",
     "Reminder",
     "Request",

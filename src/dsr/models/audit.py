@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Integer
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from dsr.models.base import UTCDateTime
@@ -34,3 +34,18 @@ class Event(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64, unique=True)
+
+
+class RateHit(SQLModel, table=True):
+    """One counted call of a rate-limited action, on PostgreSQL, where every web process
+    counts the same hits (``dsr.security.ratelimit.SharedHits``). ``bucket`` is a keyed hash
+    of the limit and its key: no IP address or e-mail address is stored."""
+
+    __tablename__ = "rate_hit"
+    __table_args__ = (Index("ix_rate_hit_bucket_at", "bucket", "at"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(EVENT_ID, primary_key=True, autoincrement=True)
+    )
+    bucket: str = Field(max_length=64)
+    at: datetime = Field(sa_type=UTCDateTime)

@@ -84,7 +84,7 @@ class PhoneIntake:
             RequestStatus.AWAITING_VERIFICATION.value,
         ):
             raise InvalidTransition("the caller is verified already or the request is closed")
-        self.limiter.check(ratelimit.KBA_PER_AGENT, str(actor.staff_id))
+        await self.limiter.check(ratelimit.KBA_PER_AGENT, str(actor.staff_id))
         checks = await self._checks(request)
         if checks >= MAX_CHECKS:
             raise InvalidTransition("no more checks for this request: use a channel on file")

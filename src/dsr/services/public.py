@@ -95,11 +95,11 @@ class PublicDesk:
 
     async def open_web(self, data: RequestIn, client: str) -> tuple[Request, str]:
         """A web request (form or API): stored, and a code sent to the address given."""
-        self.limiter.check(ratelimit.SUBMIT_PER_IP, client)
+        await self.limiter.check(ratelimit.SUBMIT_PER_IP, client)
         if data.subject.email:
             try:
                 email_key = self.vault.index("email", normalize_email(data.subject.email))
-                self.limiter.check(ratelimit.SUBMIT_PER_EMAIL, email_key or "")
+                await self.limiter.check(ratelimit.SUBMIT_PER_EMAIL, email_key or "")
             except ValueError:
                 pass  # reported as a field error when the request is opened
         request, token = await self.requests.open(data, SUBJECT)
@@ -130,13 +130,13 @@ class PublicDesk:
         )
 
     async def verify_code(self, token: str, code: str, client: str) -> tuple[Request, CodeCheck]:
-        self.limiter.check(ratelimit.VERIFY_PER_IP, client)
+        await self.limiter.check(ratelimit.VERIFY_PER_IP, client)
         request = await self.status(token)
         return request, await self.verification.check_code(request, code)
 
     async def verify_reference(self, reference: str, code: str, client: str) -> Request:
         """The API twin of the code form: any failure is one generic 400."""
-        self.limiter.check(ratelimit.VERIFY_PER_IP, client)
+        await self.limiter.check(ratelimit.VERIFY_PER_IP, client)
         request = await self.requests.by_reference(reference)
         if await self.verification.check_code(request, code) is not CodeCheck.OK:
             raise InvalidInput({"code": "wrong_code"})
@@ -144,13 +144,13 @@ class PublicDesk:
 
     async def resend(self, token: str) -> Request:
         request = await self.status(token)
-        self.limiter.check(ratelimit.RESEND_PER_REQUEST, str(request.id))
-        self.limiter.check(ratelimit.RESEND_PER_DAY, str(request.id))
+        await self.limiter.check(ratelimit.RESEND_PER_REQUEST, str(request.id))
+        await self.limiter.check(ratelimit.RESEND_PER_DAY, str(request.id))
         await self.verification.resend(request, token)
         return request
 
     async def withdraw(self, token: str, client: str) -> Request:
-        self.limiter.check(ratelimit.STATUS_ACTION_PER_IP, client)
+        await self.limiter.check(ratelimit.STATUS_ACTION_PER_IP, client)
         request = await self.status(token)
         outcome = await engine.apply(self.session, request, "withdraw", SUBJECT)
         if outcome.changed:

@@ -92,7 +92,7 @@ class SignInController(Controller):
         data: FormBody,
         session: NamedDependency[AsyncSession],
     ) -> Template | Redirect:
-        request.app.state.limiter.check(ratelimit.SIGN_IN_PER_IP, client_address(request))
+        await request.app.state.limiter.check(ratelimit.SIGN_IN_PER_IP, client_address(request))
         auth = StaffAuth(session, request.app.state.vault.cipher)
         username = str(data.get("username", ""))[:64]
         result = await auth.sign_in(

@@ -206,7 +206,7 @@ class PublicController(Controller):
         downloads: NamedDependency[Downloads],
     ) -> Template | Stream:
         state = request.app.state
-        state.limiter.check(ratelimit.VERIFY_PER_IP, client_address(request))
+        await state.limiter.check(ratelimit.VERIFY_PER_IP, client_address(request))
         got = await downloads.redeem(token, str(data.get("code", ""))[:20])
         if got.check is DownloadCheck.OK and got.artifact is not None:
             return Stream(
