@@ -14,6 +14,7 @@ from typing import Any
 
 import docx
 import pytest
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from dsr import demo
@@ -24,7 +25,7 @@ from dsr.connectors.memory import MemoryConnector
 from dsr.connectors.sql import SqlConnector
 from dsr.db import Database
 from dsr.domain.vocabulary import Language, Role
-from dsr.models import Artifact, Download, Letter, Outbox, Request, Task
+from dsr.models import Artifact, Download, Letter, Outbox, Request, Subject, Task
 from dsr.models.base import utcnow
 from dsr.rendering import long_date
 from dsr.schemas import RequestIn
@@ -352,6 +353,39 @@ async def test_a_store_that_stays_down_needs_attention_and_the_dpo_retries(desk:
     await runner.drain()
     assert (await desk.tasks(request_id))["sessions:export"].status == "done"
     assert not (await desk.request(request_id)).needs_attention
+
+
+async def test_an_unexpected_error_is_retried_then_needs_attention(desk: Desk) -> None:
+    """Not a store outage but something nobody planned for: here the person's data can no
+    longer be decrypted (a key taken out of DSR_ENCRYPTION_KEYS too early). The task is
+    retried with backoff like an outage, then fails and the DPO sees it; the runner goes on
+    with other work, and the log names the error's type only."""
+    request_id = await desk.verified("access", "soeren.noacktaesche.1@example.org")
+    runner = desk.runner(max_attempts=3)
+    await runner.plan_verified()
+    async with desk.db.session_scope() as session:
+        request = await session.get_one(Request, request_id)
+        await session.exec(
+            update(Subject)
+            .where(col(Subject.id) == request.subject_id)
+            .values(email_enc="v1.00000000.bm90IGEgY2lwaGVydGV4dA==")
+        )
+    other = await desk.verified("access", "concetta.maelzer.2@example.org", name="C. Mälzer")
+    for _ in range(6):
+        await runner.drain()
+        desk.clock.advance(hours=1)
+    tasks = await desk.tasks(request_id)
+    assert {(t.status, t.attempts, t.error) for t in tasks.values()} == {
+        ("failed", 3, "DecryptionError")
+    }
+    assert (await desk.request(request_id)).needs_attention
+    assert {name: task.status for name, task in (await desk.tasks(other)).items()} == {
+        "shop:find": "done",
+        "shop:export": "done",
+        "sessions:export": "done",
+        "newsletter:export": "done",
+        "archive:export": "waiting",  # the manual store: a person looks
+    }
 
 
 async def test_a_hanging_store_times_out_and_is_retried_later(desk: Desk) -> None:

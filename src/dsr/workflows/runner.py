@@ -15,7 +15,7 @@ import socket
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -32,6 +32,7 @@ from dsr.connectors.base import (
     ExportFile,
     ExportResult,
     FindResult,
+    Identifiers,
     NeedsPerson,
     RectifyResult,
     StoreUnavailable,
@@ -156,18 +157,10 @@ class Runner:
             task = await session.get_one(Task, task_id)
             if task.lease_owner != self.worker or task.status != plan.RUNNING:
                 return
-            request = await session.get_one(Request, task.request_id)
-            subject = await session.get_one(Subject, request.subject_id)
-            who = self._fanout(session).identifiers(request, subject)
-            changes = [
-                Change(c["field"], c["value"])
-                for c in self.vault.cipher.decrypt_json("request.changes", request.changes_enc)
-                or []
-            ]
-            today = receipt_date(self.clock(), self.timezone)
         connector = self.connectors.get(task.store)
         timeout = self._timeout(task.store)
         try:
+            who, changes, today = await self._inputs(task)
             if task.action == plan.MANUAL or connector is None:
                 raise NeedsPerson("")
             result = await asyncio.wait_for(
@@ -182,12 +175,29 @@ class Runner:
                 task_id,
                 type(exc).__name__ if not isinstance(exc, StoreUnavailable) else "unavailable",
             )
+        except Exception as exc:  # noqa: BLE001 - unplanned (undecryptable data, a connector's
+            # bug): retried with backoff like an outage, then failed for the DPO to see; only
+            # the type is kept, its message may quote the person's data
+            await self._failed(task_id, type(exc).__name__)
         else:
             try:
                 await self._done(task_id, task.request_id, task.action, result)
             finally:
                 if isinstance(result, ExportFile):
                     result.close()
+
+    async def _inputs(self, task: Task) -> tuple[Identifiers, list[Change], date]:
+        """Whom to look for, the requested changes and today, decrypted for this call."""
+        async with self.db.session_scope() as session:
+            request = await session.get_one(Request, task.request_id)
+            subject = await session.get_one(Subject, request.subject_id)
+            who = self._fanout(session).identifiers(request, subject)
+            changes = [
+                Change(c["field"], c["value"])
+                for c in self.vault.cipher.decrypt_json("request.changes", request.changes_enc)
+                or []
+            ]
+        return who, changes, receipt_date(self.clock(), self.timezone)
 
     async def _done(
         self, task_id: uuid.UUID, request_id: uuid.UUID, action: str, result: Any
