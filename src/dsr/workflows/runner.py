@@ -153,18 +153,17 @@ class Runner:
         return ids
 
     async def execute(self, task_id: uuid.UUID) -> None:
-        async with self.db.session_scope() as session:
-            task = await session.get_one(Task, task_id)
-            if task.lease_owner != self.worker or task.status != plan.RUNNING:
-                return
-        connector = self.connectors.get(task.store)
-        timeout = self._timeout(task.store)
         try:
-            who, changes, today = await self._inputs(task)
+            claimed = await self._claimed(task_id)
+            if claimed is None:
+                return  # the lease ran out and another worker took over
+            task, who, changes, today = claimed
+            connector = self.connectors.get(task.store)
             if task.action == plan.MANUAL or connector is None:
                 raise NeedsPerson("")
             result = await asyncio.wait_for(
-                _call(connector, task.action, who, changes, today, str(task.id)), timeout
+                _call(connector, task.action, who, changes, today, str(task.id)),
+                self._timeout(task.store),
             )
         except NeedsPerson:
             await self._park(task_id, "person")
@@ -186,9 +185,15 @@ class Runner:
                 if isinstance(result, ExportFile):
                     result.close()
 
-    async def _inputs(self, task: Task) -> tuple[Identifiers, list[Change], date]:
-        """Whom to look for, the requested changes and today, decrypted for this call."""
+    async def _claimed(
+        self, task_id: uuid.UUID
+    ) -> tuple[Task, Identifiers, list[Change], date] | None:
+        """The task, if this worker still holds it, with whom to look for, the requested
+        changes and today, decrypted for this call (one transaction)."""
         async with self.db.session_scope() as session:
+            task = await session.get_one(Task, task_id)
+            if task.lease_owner != self.worker or task.status != plan.RUNNING:
+                return None
             request = await session.get_one(Request, task.request_id)
             subject = await session.get_one(Subject, request.subject_id)
             who = self._fanout(session).identifiers(request, subject)
@@ -197,7 +202,7 @@ class Runner:
                 for c in self.vault.cipher.decrypt_json("request.changes", request.changes_enc)
                 or []
             ]
-        return who, changes, receipt_date(self.clock(), self.timezone)
+        return task, who, changes, receipt_date(self.clock(), self.timezone)
 
     async def _done(
         self, task_id: uuid.UUID, request_id: uuid.UUID, action: str, result: Any
