@@ -124,7 +124,7 @@ class RequestService:
         received_on = receipt_date(received_at, self.timezone)
         cipher = self.vault.cipher
         status_token = secrets.token_urlsafe(32) if data.channel is Channel.WEB else None
-        subject = {"id": new_id(), "created_at": utcnow(), **self.vault.sealed_columns(identity)}
+        subject = {"id": new_id(), **self.vault.sealed_columns(identity)}
         new = engine.NewRequest(
             reference=None,
             year=received_on.year,

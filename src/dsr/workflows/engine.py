@@ -94,17 +94,17 @@ async def store_request(
     alone: bool = False,
 ) -> dict[str, Any]:
     """Store a new request in ``received`` and record its receipt; returns its row.
-    ``subject`` (its sealed columns, ``id`` included) is stored with it, else the subject
-    row exists already. Core INSERTs, not the ORM's unit of work: every request takes this
+    ``subject`` (its sealed columns and ``id``) is stored with it, else the subject row
+    exists already. Core INSERTs, not the ORM's unit of work: every request takes this
     path.
 
     A numbered request on PostgreSQL is one statement: it takes the year's next number and
     stores subject, request and receipt event. Every intake waits for that counter row until
     the transaction holding it commits; ``alone`` (nothing else happens in this transaction)
     commits the statement by itself, so the row is never locked across a round trip to us."""
-    if session.new:  # a subject added but not written yet: the request refers to it
-        await session.flush()
     row = _request_row(new)
+    if subject is not None:  # spelled out: the PostgreSQL statement applies no defaults
+        subject = {"created_at": utcnow(), **subject}
     if new.reference is None and session.get_bind().dialect.name == "postgresql":
         assert new.year is not None
         event = {"at": utcnow(), "actor": actor.label, "payload": _received(new)}
