@@ -1,9 +1,18 @@
 """All tables; importing this module registers them on ``SQLModel.metadata``."""
 
-from dsr.models.audit import Event, RateHit
+from dsr.models.audit import Event
 from dsr.models.request import ReferenceCounter, Request, Subject, Verification
 from dsr.models.staff import ApiToken, Staff, StaffSession
-from dsr.models.work import Artifact, ArtifactChunk, Download, Letter, Outbox, Reminder, Task
+from dsr.models.work import (
+    Artifact,
+    ArtifactChunk,
+    Download,
+    Letter,
+    Outbox,
+    RateHit,
+    Reminder,
+    Task,
+)
 
 __all__ = [
     "ApiToken",

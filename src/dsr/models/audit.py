@@ -10,12 +10,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from dsr.models.base import UTCDateTime
-
-EVENT_ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite: the rowid, autoincremented
+from dsr.models.base import SERIAL_ID, UTCDateTime
 
 
 class Event(SQLModel, table=True):
@@ -24,7 +22,7 @@ class Event(SQLModel, table=True):
     __tablename__ = "event"
 
     id: int | None = Field(
-        default=None, sa_column=Column(EVENT_ID, primary_key=True, autoincrement=True)
+        default=None, sa_column=Column(SERIAL_ID, primary_key=True, autoincrement=True)
     )
     seq: int | None = Field(default=None, unique=True)  # None until chained
     at: datetime = Field(sa_type=UTCDateTime)
@@ -34,18 +32,3 @@ class Event(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64, unique=True)
-
-
-class RateHit(SQLModel, table=True):
-    """One counted call of a rate-limited action, on PostgreSQL, where every web process
-    counts the same hits (``dsr.security.ratelimit.SharedHits``). ``bucket`` is a keyed hash
-    of the limit and its key: no IP address or e-mail address is stored."""
-
-    __tablename__ = "rate_hit"
-    __table_args__ = (Index("ix_rate_hit_bucket_at", "bucket", "at"),)
-
-    id: int | None = Field(
-        default=None, sa_column=Column(EVENT_ID, primary_key=True, autoincrement=True)
-    )
-    bucket: str = Field(max_length=64)
-    at: datetime = Field(sa_type=UTCDateTime)

@@ -6,13 +6,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# An autoincremented key for append-heavy tables (SQLite: the rowid).
+SERIAL_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def new_id() -> uuid.UUID:

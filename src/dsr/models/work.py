@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from dsr.models.base import UTCDateTime, new_id, utcnow
+from dsr.models.base import SERIAL_ID, UTCDateTime, new_id, utcnow
 
 
 class Task(SQLModel, table=True):
@@ -134,3 +134,18 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RateHit(SQLModel, table=True):
+    """One counted call of a rate-limited action, on PostgreSQL, where every web process
+    counts the same hits (``dsr.security.ratelimit.SharedHits``). ``bucket`` is a keyed hash
+    of the limit and its key: no IP address or e-mail address is stored."""
+
+    __tablename__ = "rate_hit"
+    __table_args__ = (Index("ix_rate_hit_bucket_at", "bucket", "at"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(SERIAL_ID, primary_key=True, autoincrement=True)
+    )
+    bucket: str = Field(max_length=64)
+    at: datetime = Field(sa_type=UTCDateTime)
