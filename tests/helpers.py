@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import time
+import urllib.request
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -103,3 +107,26 @@ def letter_office(session: Any, config: DsrConfig, settings: Settings) -> Letter
         secret_key=settings.secret_key,
         letters_dir=LETTERS_DIR,
     )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_serving(
+    base_url: str, process: subprocess.Popen[Any], log: Path | None = None, seconds: float = 30
+) -> None:
+    """Until `GET /health` answers 200; AssertionError (with the server's log, if given)
+    when the server exits first or takes longer than ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base_url}/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(log.read_text() if log else base_url) from None
+            time.sleep(0.2)

@@ -7,12 +7,12 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from dsr.settings import new_encryption_key
+from tests.helpers import free_port, wait_until_serving
 
 
 def dsr(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -112,9 +112,7 @@ def test_several_web_processes_share_one_port_on_postgresql(
         assert refused.returncode == 1
         assert "several web processes need PostgreSQL" in refused.stderr
         return
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "dsr.cli", "serve", "--workers", "2", "--port", str(port)],
         env={**os.environ, **env},
@@ -122,15 +120,11 @@ def test_several_web_processes_share_one_port_on_postgresql(
         stderr=subprocess.PIPE,
     )
     try:
+        wait_until_serving(f"http://127.0.0.1:{port}", server)
         answers = []
-        for _ in range(600):  # until both processes have started; then 20 new connections
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
-                    answers.append(r.status)
-                if len(answers) == 20:
-                    break
-            except OSError:
-                time.sleep(0.05)
+        for _ in range(20):  # new connections, spread over both processes
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
+                answers.append(r.status)
         assert answers == [200] * 20
         assert dsr("serve", "--workers", "2", "--port", str(port), env=env).stderr.startswith(
             f"dsr: cannot listen on 127.0.0.1:{port}"
