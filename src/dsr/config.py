@@ -7,9 +7,10 @@ quote (processing records, store labels) may be one string, or one per language
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -67,7 +68,13 @@ class Policies(_Strict):
 
 
 SqlName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
-Identifier = Literal["email", "phone", "customer_number"]
+# A table, optionally in a schema: ``customers`` or ``backup.customers``.
+TableName = Annotated[
+    str,
+    StringConstraints(pattern=r"^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$"),
+]
+IdentifierName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+BUILTIN_IDENTIFIERS = ("email", "phone", "customer_number")
 Field_ = Literal["name", "email", "phone", "postal_address", "customer_number"]
 
 
@@ -156,44 +163,133 @@ class ProcessingRecord(_Strict):
     )
 
 
+Strategy = Literal["null", "mask", "hash", "random", "rewrite", "keep"]
+
+
 class ColumnSpec(_Strict):
     category: str = "other"
-    erase: Literal["null", "mask", "hash", "keep"] = "keep"
+    erase: Strategy = "keep"
+    rewrite: str | None = Field(default=None, description="the text ``erase: rewrite`` writes")
     field: Field_ | None = Field(default=None, description="the subject field it holds")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rewrite_shorthand(cls, data: Any) -> Any:
+        """``erase: {rewrite: "gelöscht"}`` is ``erase: rewrite`` with ``rewrite: gelöscht``."""
+        if isinstance(data, dict) and isinstance(data.get("erase"), dict):
+            strategy = data["erase"]
+            if set(strategy) != {"rewrite"}:
+                raise ValueError("erase: give a strategy name or {rewrite: <text>}")
+            data = {**data, "erase": "rewrite", "rewrite": strategy["rewrite"]}
+        return data
+
+    @model_validator(mode="after")
+    def _rewrite_has_text(self) -> ColumnSpec:
+        if (self.erase == "rewrite") != (self.rewrite is not None):
+            raise ValueError("erase: rewrite needs its text (rewrite: <text>), and only it")
+        return self
+
+
+Role = Literal["owns", "mentions", "related"]
 
 
 class Reference(_Strict):
+    """``column`` of this table points at ``to`` (``table.column``, the table optionally in a
+    schema). What the link means for whose data a row is:
+
+    - ``owns``: this row is about the person the target row is about (an order's customer);
+    - ``mentions``: this row names that person in another role (a ticket's handling
+      employee) — exported as third-party data, erased only in ``column``;
+    - ``related``: the target row is used by the person's row here (an order's shipping
+      address) — exported, and never erased while anyone else's row uses it too.
+    """
+
     column: SqlName
-    to: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$")]
+    to: Annotated[
+        str,
+        StringConstraints(pattern=r"^([A-Za-z_]\w*\.)?[A-Za-z_]\w*\.[A-Za-z_]\w*$"),
+    ]
+    role: Role = "owns"
 
     @property
     def table(self) -> str:
-        return self.to.split(".", 1)[0]
+        return self.to.rsplit(".", 1)[0]
 
     @property
     def target_column(self) -> str:
-        return self.to.split(".", 1)[1]
+        return self.to.rsplit(".", 1)[1]
 
 
 class Hold(_Strict):
-    """A retention duty: rows are kept until the end of the year ``years`` after the date."""
+    """A retention duty: rows are kept until the end of the year ``years`` after the date.
+    Rows of tables that the held rows own are kept with them unless ``children: erase``."""
 
     law: str
     years: Annotated[int, Field(ge=1, le=30)]
     date_column: SqlName
+    children: Literal["keep", "erase"] = "keep"
 
 
 class SqlTable(_Strict):
-    name: SqlName
-    primary_key: SqlName = "id"
-    identity: dict[Identifier, SqlName] = Field(default_factory=dict)
-    reference: Reference | None = None
+    name: TableName
+    primary_key: list[SqlName] = Field(
+        default_factory=lambda: ["id"],
+        description="one column, a list for a composite key, or null for a table without one",
+    )
+    identity: dict[IdentifierName, list[SqlName]] = Field(default_factory=dict)
+    references: list[Reference] = Field(default_factory=list)
     columns: dict[SqlName, ColumnSpec] = Field(default_factory=dict)
+    export_all: bool = Field(
+        default=False, description="export undeclared columns too (``columns: all``)"
+    )
     erase: Literal["update", "delete", "keep"] = "keep"
     hold: Hold | None = None
     restrict_column: SqlName | None = Field(
         default=None, description="boolean column set on rows kept under a hold (Art. 18)"
     )
+    read_only: bool = Field(default=False, description="a view, or a table dsr never writes")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthands(cls, data: Any) -> Any:
+        """The shorter spellings: ``reference:`` (one ``owns`` reference), one column per
+        identifier, a single primary-key column, ``primary_key: null``, ``columns: all``."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "reference" in data:
+            if "references" in data:
+                raise ValueError("give reference or references, not both")
+            data["references"] = [data.pop("reference")]
+        if "primary_key" in data:
+            key = data["primary_key"]
+            data["primary_key"] = [] if key is None else [key] if isinstance(key, str) else key
+        if isinstance(data.get("identity"), dict):
+            data["identity"] = {
+                name: [columns] if isinstance(columns, str) else columns
+                for name, columns in data["identity"].items()
+            }
+        if data.get("columns") == "all":
+            data["columns"] = {}
+            data["export_all"] = True
+        return data
+
+    @model_validator(mode="after")
+    def _fits(self) -> SqlTable:
+        if self.read_only and self.erase != "keep":
+            raise ValueError(f"table {self.name}: read_only tables are never erased (erase: keep)")
+        return self
+
+    @property
+    def key_columns(self) -> list[str]:
+        return list(self.primary_key)
+
+    def identity_columns(self) -> list[tuple[str, str]]:
+        """(identifier type, column) for every identity column."""
+        return [(name, column) for name, columns in self.identity.items() for column in columns]
+
+    def owns(self) -> list[Reference]:
+        return [r for r in self.references if r.role == "owns"]
 
 
 class KbaLatest(_Strict):
@@ -213,6 +309,7 @@ class SqlStore(_Store):
     type: Literal["sql"]
     url: str
     system_of_record: bool = False
+    read_only: bool = Field(default=False, description="dsr never writes to this store")
     kba: dict[str, str | KbaLatest] = Field(default_factory=dict)
     tables: list[SqlTable]
 
@@ -222,14 +319,21 @@ class SqlStore(_Store):
         if len(names) != len(self.tables):
             raise ValueError("table names must be unique")
         for table in self.tables:
-            if table.reference and table.reference.table not in names:
-                raise ValueError(
-                    f"table {table.name}: reference.to names an unknown table "
-                    f"{table.reference.table!r}"
-                )
-            if not table.identity and not table.reference:
+            for reference in table.references:
+                if reference.table not in names:
+                    raise ValueError(
+                        f"table {table.name}: reference to {reference.to} names "
+                        f"an unknown table {reference.table!r}"
+                    )
+            if not table.identity and not table.references:
                 raise ValueError(f"table {table.name}: needs identity columns or a reference")
         return self
+
+    def table(self, name: str) -> SqlTable:
+        return next(table for table in self.tables if table.name == name)
+
+
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]{0,31})\}")
 
 
 class RedisStore(_Store):
@@ -271,11 +375,58 @@ class ManualStore(_Store):
 Store = Annotated[SqlStore | RedisStore | HttpStore | ManualStore, Field(discriminator="type")]
 
 
+class IdentifierType(_Strict):
+    """An identifier beyond e-mail, phone and customer number (a loyalty card, a contract
+    number), matched in the stores' identity columns and key patterns."""
+
+    name: IdentifierName
+    label: Text
+    normalize: Literal["upper", "lower", "digits", "none"] = "upper"
+    form: bool = Field(default=False, description="asked for on the public form")
+    max_length: Annotated[int, Field(ge=1, le=200)] = 64
+
+    def normal(self, value: str) -> str:
+        """The value in the form stored values are compared in."""
+        value = value.strip()
+        if self.normalize == "upper":
+            return value.upper()
+        if self.normalize == "lower":
+            return value.lower()
+        if self.normalize == "digits":
+            return "".join(c for c in value if c.isdigit())
+        return value
+
+
 class DsrConfig(_Strict):
     controller: Controller = Controller()
     policies: Policies = Policies()
+    identifiers: list[IdentifierType] = Field(default_factory=list)
     processing: list[ProcessingRecord] = Field(default_factory=list)
     stores: list[Store] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _identifiers_declared(self) -> DsrConfig:
+        extra = [i.name for i in self.identifiers]
+        if len(set(extra)) != len(extra) or set(extra) & set(BUILTIN_IDENTIFIERS):
+            raise ValueError(
+                "identifiers: names must be unique and not email, phone or customer_number"
+            )
+        known = {*BUILTIN_IDENTIFIERS, *extra}
+        for store in self.stores:
+            used: set[str] = set()
+            if isinstance(store, SqlStore):
+                used = {name for table in store.tables for name in table.identity}
+            elif isinstance(store, RedisStore):
+                used = {name for key in store.keys for name in PLACEHOLDER.findall(key)}
+            for name in sorted(used - known):
+                raise ValueError(
+                    f"store {store.name}: identifier {name!r} is not declared "
+                    "(declare it under identifiers:)"
+                )
+        return self
+
+    def identifier_type(self, name: str) -> IdentifierType | None:
+        return next((i for i in self.identifiers if i.name == name), None)
 
     @model_validator(mode="after")
     def _one_system_of_record(self) -> DsrConfig:
@@ -309,7 +460,7 @@ def load_config(path: Path, *, required: bool) -> DsrConfig:
             raise ConfigError(f"{path}: file not found (set DSR_CONFIG)")
         return DsrConfig()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     try:
@@ -320,3 +471,25 @@ def load_config(path: Path, *, required: bool) -> DsrConfig:
             for error in exc.errors()
         )
         raise ConfigError(f"{path}: {problems}") from exc
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe YAML where a key given twice in one mapping is an error, not "the last wins"."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} is given twice", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _unique_mapping,
+)

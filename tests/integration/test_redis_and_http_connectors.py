@@ -38,7 +38,7 @@ async def sessions(redis_url: str):  # type: ignore[no-untyped-def]
 
 async def test_redis_find_export_and_erase_reach_only_the_persons_keys(sessions) -> None:  # type: ignore[no-untyped-def]
     prefix, client, connector = sessions
-    who = Identifiers(customer_numbers=frozenset({"K100003"}))
+    who = Identifiers.of(customer_numbers=frozenset({"K100003"}))
     try:
         assert (await connector.find(who)).counts == {"keys": 2}
         exported = await connector.export(who)
@@ -57,9 +57,9 @@ async def test_redis_find_export_and_erase_reach_only_the_persons_keys(sessions)
 async def test_redis_glob_characters_in_an_identifier_are_literal(sessions) -> None:  # type: ignore[no-untyped-def]
     prefix, client, connector = sessions
     try:
-        found = await connector.find(Identifiers(customer_numbers=frozenset({"K*"})))
+        found = await connector.find(Identifiers.of(customer_numbers=frozenset({"K*"})))
         assert found.counts == {"keys": 1}  # only the literal "K*" key, not every customer's
-        await connector.erase(Identifiers(customer_numbers=frozenset({"K*"})), TODAY)
+        await connector.erase(Identifiers.of(customer_numbers=frozenset({"K*"})), TODAY)
         assert await client.exists(f"{prefix}:session:K100003:0001") == 1
     finally:
         await connector.close()
@@ -72,7 +72,7 @@ def _http(processor: Processor, secret: bytes = b"s3cret") -> HttpConnector:
 
 async def test_http_calls_are_signed_and_carry_an_idempotency_key(processor: Processor) -> None:
     connector = _http(processor)
-    who = Identifiers(emails=frozenset({"erika@example.org"}))
+    who = Identifiers.of(emails=frozenset({"erika@example.org"}))
     try:
         result = await connector.erase(who, TODAY, job="task-1")
         await connector.rectify(who, [Change("email", "neu@example.org")], job="task-2")
@@ -109,7 +109,7 @@ async def test_http_answers_other_than_done(
     connector = _http(processor)
     try:
         with pytest.raises(outcome):
-            await connector.find(Identifiers(emails=frozenset({"a@b.de"})), job="t")
+            await connector.find(Identifiers.of(emails=frozenset({"a@b.de"})), job="t")
     finally:
         await connector.close()
 
@@ -121,7 +121,7 @@ async def test_http_unreachable_processor_is_unavailable() -> None:
     connector = HttpConnector(store, b"s", "http://x")
     try:
         with pytest.raises(StoreUnavailable):
-            await connector.find(Identifiers(emails=frozenset({"a@b.de"})), job="t")
+            await connector.find(Identifiers.of(emails=frozenset({"a@b.de"})), job="t")
     finally:
         await connector.close()
 
@@ -139,7 +139,7 @@ async def test_malicious_processor_counts_are_sanitised(processor: Processor) ->
     )
     connector = _http(processor)
     try:
-        found = await connector.find(Identifiers(emails=frozenset({"a@b.de"})), job="t")
+        found = await connector.find(Identifiers.of(emails=frozenset({"a@b.de"})), job="t")
     finally:
         await connector.close()
     assert found.counts == {"x" * 64: 3}

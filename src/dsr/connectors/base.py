@@ -8,49 +8,88 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any, Protocol, runtime_checkable
 
+_PLURALS = {"email": "emails", "phone": "phones", "customer_number": "customer_numbers"}
+
 
 @dataclass(frozen=True, slots=True)
 class Identifiers:
-    """Normalised identifiers of one person, as verified or as the system of record holds them."""
+    """Identifiers of one person, by type (``email``, ``phone``, ``customer_number`` and the
+    types ``dsr.yaml`` declares), as verified or as the system of record holds them, each in
+    its normal form and, where it differs, as spelled in the store it came from.
 
-    emails: frozenset[str] = frozenset()
-    phones: frozenset[str] = frozenset()
-    customer_numbers: frozenset[str] = frozenset()
-    record_ids: frozenset[str] = frozenset()  # primary keys in the system of record
+    ``record_ids`` are the primary keys of the system-of-record rows the search matched
+    (``table:<key>``); they fix those rows for every later action in that store.
+    """
+
+    values: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    record_ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        emails: Iterable[str] = (),
+        phones: Iterable[str] = (),
+        customer_numbers: Iterable[str] = (),
+        record_ids: Iterable[str] = (),
+        **others: Iterable[str],
+    ) -> Identifiers:
+        values = {
+            "email": frozenset(emails),
+            "phone": frozenset(phones),
+            "customer_number": frozenset(customer_numbers),
+            **{name: frozenset(v) for name, v in others.items()},
+        }
+        return cls({k: v for k, v in values.items() if v}, frozenset(record_ids))
+
+    def get(self, kind: str) -> frozenset[str]:
+        return self.values.get(kind, frozenset())
+
+    @property
+    def emails(self) -> frozenset[str]:
+        return self.get("email")
+
+    @property
+    def phones(self) -> frozenset[str]:
+        return self.get("phone")
+
+    @property
+    def customer_numbers(self) -> frozenset[str]:
+        return self.get("customer_number")
 
     @property
     def empty(self) -> bool:
-        return not (self.emails or self.phones or self.customer_numbers or self.record_ids)
+        return not (any(self.values.values()) or self.record_ids)
 
     def merge(self, other: Identifiers) -> Identifiers:
+        kinds = set(self.values) | set(other.values)
         return Identifiers(
-            self.emails | other.emails,
-            self.phones | other.phones,
-            self.customer_numbers | other.customer_numbers,
+            {kind: self.get(kind) | other.get(kind) for kind in kinds},
             self.record_ids | other.record_ids,
         )
 
+    def without_records(self) -> Identifiers:
+        """The same identifiers, no longer tied to rows of one store."""
+        return Identifiers(self.values)
+
     def to_json(self) -> dict[str, list[str]]:
-        return {
-            "emails": sorted(self.emails),
-            "phones": sorted(self.phones),
-            "customer_numbers": sorted(self.customer_numbers),
-            "record_ids": sorted(self.record_ids),
-        }
+        data = {_PLURALS.get(kind, kind): sorted(v) for kind, v in self.values.items() if v}
+        return {**data, "record_ids": sorted(self.record_ids)}
 
     @classmethod
-    def from_json(cls, data: dict[str, list[str]]) -> Identifiers:
-        return cls(
-            frozenset(data.get("emails", [])),
-            frozenset(data.get("phones", [])),
-            frozenset(data.get("customer_numbers", [])),
-            frozenset(data.get("record_ids", [])),
-        )
+    def from_json(cls, data: Mapping[str, list[str]]) -> Identifiers:
+        singular = {plural: kind for kind, plural in _PLURALS.items()}
+        values = {
+            singular.get(key, key): frozenset(v)
+            for key, v in data.items()
+            if key != "record_ids" and v
+        }
+        return cls(values, frozenset(data.get("record_ids", [])))
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +198,8 @@ class ExportFile:
 
 @dataclass(frozen=True, slots=True)
 class HeldRows:
-    """Rows kept under a retention duty and restricted (Art. 17(3)(b), Art. 18)."""
+    """Rows kept under a retention duty and restricted (Art. 17(3)(b), Art. 18), grouped by
+    the day their own period ends."""
 
     table: str
     count: int
@@ -169,15 +209,34 @@ class HeldRows:
 
 
 @dataclass(frozen=True, slots=True)
+class KeptRows:
+    """Rows of the person's that erasure left alone, and why: ``shared`` (another person's
+    row uses them too) or ``read_only`` (a view, or a store dsr never writes)."""
+
+    table: str
+    count: int
+    reason: str
+    categories: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class EraseResult:
     erased: dict[str, int]
     held: list[HeldRows] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    kept: list[KeptRows] = field(default_factory=list)
+    mentions: dict[str, int] = field(default_factory=dict)  # rows where only the name went
 
 
 @dataclass(frozen=True, slots=True)
 class RectifyResult:
     changed: dict[str, int]
+    kept: list[KeptRows] = field(default_factory=list)
+
+
+class StoreError(Exception):
+    """The store refused the work for a reason retrying cannot fix (a missing column, a type
+    mismatch, a violated constraint). The message names tables and columns, never values."""
 
 
 class StoreUnavailable(Exception):

@@ -33,7 +33,7 @@ class MemoryConnector:
 
     async def find(self, who: Identifiers, job: str = "") -> FindResult:
         mine = await self._mine("find", who)
-        keys = Identifiers(
+        keys = Identifiers.of(
             emails=frozenset(r["email"] for r in mine if r.get("email")),
             customer_numbers=frozenset(
                 r["customer_number"] for r in mine if r.get("customer_number")

@@ -22,7 +22,7 @@ def build_connectors(
     connectors: dict[str, Connector] = {}
     for store in config.stores:
         if isinstance(store, SqlStore):
-            connectors[store.name] = SqlConnector(store, hash_key)
+            connectors[store.name] = SqlConnector(store, hash_key, identifier_types=config.identifiers)
         elif isinstance(store, RedisStore):
             from dsr.connectors.redis import RedisConnector  # redis-py only when used
 

@@ -224,7 +224,7 @@ class PhoneIntake:
             number = normalize_customer_number(customer_number)
         except ValueError:
             return None
-        found = await self._connector().find(Identifiers(customer_numbers=frozenset({number})))
+        found = await self._connector().find(Identifiers.of(customer_numbers=frozenset({number})))
         return found.keys if found.found else None
 
     def _connector(self) -> SqlConnector:

@@ -257,7 +257,7 @@ def verified_identifiers(request: Request, vault: Vault, subject: Subject) -> Id
         if identity.customer_number and level == VerificationLevel.KBA.value
         else frozenset()
     )
-    return Identifiers(emails=emails, customer_numbers=numbers)
+    return Identifiers.of(emails=emails, customer_numbers=numbers)
 
 
 async def save_export(

@@ -35,6 +35,7 @@ from dsr.connectors.base import (
     Identifiers,
     NeedsPerson,
     RectifyResult,
+    StoreError,
     StoreUnavailable,
     StreamingExport,
 )
@@ -169,6 +170,8 @@ class Runner:
             await self._park(task_id, "person")
         except Accepted:
             await self._park(task_id, "callback")
+        except StoreError as exc:  # retrying cannot help: the DPO sees the cause at once
+            await self._failed(task_id, str(exc)[:500], final=True)
         except (StoreUnavailable, TimeoutError, OSError) as exc:
             await self._failed(
                 task_id,
@@ -197,6 +200,9 @@ class Runner:
             request = await session.get_one(Request, task.request_id)
             subject = await session.get_one(Subject, request.subject_id)
             who = self._fanout(session).identifiers(request, subject)
+            record = self.config.system_of_record
+            if record is None or task.store != record.name:
+                who = who.without_records()  # the record's row keys mean nothing elsewhere
             changes = [
                 Change(c["field"], c["value"])
                 for c in self.vault.cipher.decrypt_json("request.changes", request.changes_enc)
@@ -241,13 +247,13 @@ class Runner:
                 payload={"store": task.store, "action": task.action, "for": waiting_for},
             )
 
-    async def _failed(self, task_id: uuid.UUID, error: str) -> None:
+    async def _failed(self, task_id: uuid.UUID, error: str, *, final: bool = False) -> None:
         now = self.clock()
         async with self.db.session_scope() as session:
             task = await session.get_one(Task, task_id)
             if task.lease_owner != self.worker:
                 return
-            give_up = task.attempts >= self.max_attempts
+            give_up = final or task.attempts >= self.max_attempts
             await session.exec(
                 update(Task)
                 .where(col(Task.id) == task_id)
