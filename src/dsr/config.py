@@ -318,6 +318,7 @@ class SqlStore(_Store):
         names = {table.name for table in self.tables}
         if len(names) != len(self.tables):
             raise ValueError("table names must be unique")
+        targets = {r.table for table in self.tables for r in table.references}
         for table in self.tables:
             for reference in table.references:
                 if reference.table not in names:
@@ -325,8 +326,11 @@ class SqlStore(_Store):
                         f"table {table.name}: reference to {reference.to} names "
                         f"an unknown table {reference.table!r}"
                     )
-            if not table.identity and not table.references:
-                raise ValueError(f"table {table.name}: needs identity columns or a reference")
+            if not (table.identity or table.references or table.name in targets):
+                raise ValueError(
+                    f"table {table.name}: needs identity columns, a reference, "
+                    "or a reference to it"
+                )
         return self
 
     def table(self, name: str) -> SqlTable:

@@ -20,7 +20,8 @@ import secrets
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -777,10 +778,20 @@ def _as_date(value: Any) -> date:
 
 
 def _typed(value: Any, family: str) -> Any:
-    if family == "integer":
-        text = str(value)
-        return int(text) if text.lstrip("-").isdigit() else None
-    return str(value)
+    """A key read back from its text, as the column's driver wants it (None: not one)."""
+    text = str(value)
+    try:
+        if family == "integer":
+            return int(text) if text.lstrip("-").isdigit() else None
+        if family == "number":
+            return Decimal(text)
+        if family == "time":
+            return datetime.fromisoformat(text)
+        if family == "date":
+            return date.fromisoformat(text[:10])
+    except (ValueError, ArithmeticError):
+        return None
+    return text
 
 
 def _key_text(key: tuple[Any, ...]) -> str:
