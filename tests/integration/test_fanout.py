@@ -479,6 +479,46 @@ async def test_an_expired_download_takes_its_package_with_it(desk: Desk) -> None
     async with desk.db.session_scope() as session:
         assert not (await session.exec(select(Artifact).where(Artifact.kind == "package"))).all()
         assert not (await session.exec(select(Download))).all()
+        # the stores' exports it was built from hold the same data: gone with it
+        assert not (await session.exec(select(Artifact).where(Artifact.kind == "export"))).all()
+        assert (await session.exec(select(Artifact).where(Artifact.kind == "letter"))).all()
+
+
+async def test_a_task_whose_worker_keeps_dying_fails_at_its_attempt_limit(desk: Desk) -> None:
+    """Each worker that claims the task dies before finishing (its lease runs out). After
+    the attempt limit the task is not claimed again but failed for the DPO to see."""
+    request_id = await desk.verified("access", "soeren.noacktaesche.1@example.org")
+    await desk.runner().plan_verified()
+    for n in range(3):
+        assert len(await desk.runner(worker=f"dies-{n}", max_attempts=3).claim()) == 1
+        desk.clock.advance(minutes=10)
+    assert await desk.runner(worker="next", max_attempts=3).claim() == []
+    (task,) = (await desk.tasks(request_id)).values()
+    assert (task.status, task.attempts, task.error) == ("failed", 3, "worker_lost")
+    assert (await desk.request(request_id)).needs_attention
+
+
+async def test_a_store_that_refuses_the_work_fails_at_once_with_its_cause(
+    desk: Desk, tmp_path: Any
+) -> None:
+    """A permanent error (here the declared column was dropped from the shop) is not an
+    outage: the task fails on its first attempt, and the DPO reads which column is wrong —
+    never a value from the database's message."""
+    import sqlalchemy as sa
+
+    engine_ = sa.create_engine(f"sqlite:///{tmp_path / 'shop.db'}")
+    with engine_.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE tickets DROP COLUMN call_notes"))
+    engine_.dispose()
+    request_id = await desk.verified("access", "soeren.noacktaesche.1@example.org")
+    await desk.runner().drain()
+    task = (await desk.tasks(request_id))["shop:find"]
+    assert (task.status, task.attempts) == ("done", 1)  # counting does not read the column
+    export = (await desk.tasks(request_id))["shop:export"]
+    assert (export.status, export.attempts) == ("failed", 1)
+    assert export.error is not None and "tickets" in export.error
+    assert "a column does not exist" in export.error and "@" not in export.error
+    assert (await desk.request(request_id)).needs_attention
 
 
 async def test_a_large_export_is_stored_and_read_in_chunks(

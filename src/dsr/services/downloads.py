@@ -45,6 +45,12 @@ async def purge_expired(session: AsyncSession, now: datetime) -> int:
     for artifact in expired:
         await session.exec(delete(Download).where(col(Download.artifact_id) == artifact.id))
         await artifacts.remove(session, col(Artifact.id) == artifact.id)
+        # The stores' exports it was built from hold the same data: they go with it.
+        await artifacts.remove(
+            session,
+            col(Artifact.request_id) == artifact.request_id,
+            col(Artifact.kind) == "export",
+        )
         await append_event(
             session,
             actor="system",

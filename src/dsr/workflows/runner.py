@@ -119,27 +119,29 @@ class Runner:
         return len(rows)
 
     async def claim(self) -> list[uuid.UUID]:
+        """Lease ready tasks to this worker. A task whose lease ran out with its attempts
+        used up (its worker kept dying on it) is failed for the DPO instead of claimed again."""
         now = self.clock()
         async with self.db.session_scope() as session:
-            ids = list(
-                (
-                    await session.exec(
-                        select(Task.id)
-                        .where(
-                            or_(
-                                and_(
-                                    col(Task.status) == plan.PENDING,
-                                    col(Task.next_attempt_at) <= now,
-                                ),
-                                and_(col(Task.status) == plan.RUNNING, col(Task.lease_until) < now),
-                            )
+            rows = (
+                await session.exec(
+                    select(Task.id, Task.status, Task.attempts)
+                    .where(
+                        or_(
+                            and_(
+                                col(Task.status) == plan.PENDING,
+                                col(Task.next_attempt_at) <= now,
+                            ),
+                            and_(col(Task.status) == plan.RUNNING, col(Task.lease_until) < now),
                         )
-                        .order_by(col(Task.next_attempt_at))
-                        .limit(self.batch)
-                        .with_for_update(skip_locked=True)
                     )
-                ).all()
-            )
+                    .order_by(col(Task.next_attempt_at))
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            lost = [r[0] for r in rows if r[1] == plan.RUNNING and r[2] >= self.max_attempts]
+            ids = [r[0] for r in rows if r[0] not in lost]
             if ids:
                 await session.exec(
                     update(Task)
@@ -151,6 +153,8 @@ class Runner:
                         attempts=Task.attempts + 1,
                     )
                 )
+            for task_id in lost:
+                await self._give_up(session, await session.get_one(Task, task_id), "worker_lost")
         return ids
 
     async def execute(self, task_id: uuid.UUID) -> None:
@@ -254,34 +258,19 @@ class Runner:
             if task.lease_owner != self.worker:
                 return
             give_up = final or task.attempts >= self.max_attempts
-            await session.exec(
-                update(Task)
-                .where(col(Task.id) == task_id)
-                .values(
-                    status=plan.FAILED if give_up else plan.PENDING,
-                    next_attempt_at=None if give_up else now + task_backoff(task.attempts),
-                    lease_owner=None,
-                    lease_until=None,
-                    error=error,
-                )
-            )
             if give_up:
+                await self._give_up(session, task, error)
+            else:
                 await session.exec(
-                    update(Request)
-                    .where(col(Request.id) == task.request_id)
-                    .values(needs_attention=True)
-                )
-                await append_event(
-                    session,
-                    actor=SYSTEM.label,
-                    action="task.failed",
-                    request_id=task.request_id,
-                    payload={
-                        "store": task.store,
-                        "action": task.action,
-                        "attempts": task.attempts,
-                        "error": error,
-                    },
+                    update(Task)
+                    .where(col(Task.id) == task_id)
+                    .values(
+                        status=plan.PENDING,
+                        next_attempt_at=now + task_backoff(task.attempts),
+                        lease_owner=None,
+                        lease_until=None,
+                        error=error,
+                    )
                 )
         log.warning(
             "task failed",
@@ -289,6 +278,35 @@ class Runner:
             action=task.action,
             attempts=task.attempts,
             gave_up=give_up,
+        )
+
+    async def _give_up(self, session: Any, task: Task, error: str) -> None:
+        """The task failed for good: the DPO sees it (retry, or done by hand)."""
+        await session.exec(
+            update(Task)
+            .where(col(Task.id) == task.id)
+            .values(
+                status=plan.FAILED,
+                next_attempt_at=None,
+                lease_owner=None,
+                lease_until=None,
+                error=error,
+            )
+        )
+        await session.exec(
+            update(Request).where(col(Request.id) == task.request_id).values(needs_attention=True)
+        )
+        await append_event(
+            session,
+            actor=SYSTEM.label,
+            action="task.failed",
+            request_id=task.request_id,
+            payload={
+                "store": task.store,
+                "action": task.action,
+                "attempts": task.attempts,
+                "error": error,
+            },
         )
 
     def _timeout(self, store: str) -> float:
@@ -341,9 +359,11 @@ def summarise(result: Any) -> dict[str, Any]:
             "erased": result.erased,
             "categories": result.categories,
             "held": [{**asdict(h), "until": h.until.isoformat()} for h in result.held],
+            "kept": [asdict(k) for k in result.kept],
+            "mentions": result.mentions,
         }
     if isinstance(result, RectifyResult):
-        return {"changed": result.changed}
+        return {"changed": result.changed, "kept": [asdict(k) for k in result.kept]}
     return {}
 
 
