@@ -65,6 +65,36 @@ async def test_redis_glob_characters_in_an_identifier_are_literal(sessions) -> N
         await connector.close()
 
 
+async def test_redis_keys_match_each_spelling_and_declared_identifiers(redis_url: str) -> None:
+    """A key written with the address as the shop spells it (``Erika@Example.org``) and one
+    with its normal form are both the person's; a declared identifier (a loyalty card) is a
+    placeholder like the built-in ones. Someone else's keys stay."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    client = Redis.from_url(redis_url)
+    await client.set(f"{prefix}:cart:Erika@Example.org", "1")
+    await client.set(f"{prefix}:cart:erika@example.org", "2")
+    await client.set(f"{prefix}:cart:erik@example.org", "someone else")
+    await client.set(f"{prefix}:card:L-77", "3")
+    await client.set(f"{prefix}:card:L-78", "someone else")
+    store = RedisStore(
+        name="carts",
+        type="redis",
+        url=redis_url,
+        keys=[f"{prefix}:cart:{{email}}", f"{prefix}:card:{{loyalty_id}}"],
+    )
+    connector = RedisConnector(store)
+    who = Identifiers.of(emails={"Erika@Example.org"}, loyalty_id={"L-77"})
+    try:
+        assert (await connector.find(who)).counts == {"keys": 3}
+        assert (await connector.erase(who, TODAY)).erased == {"keys": 3}
+        assert await client.exists(f"{prefix}:cart:erik@example.org", f"{prefix}:card:L-78") == 2
+    finally:
+        await connector.close()
+        async for key in client.scan_iter(match=f"{prefix}:*"):
+            await client.delete(key)
+        await client.aclose()
+
+
 def _http(processor: Processor, secret: bytes = b"s3cret") -> HttpConnector:
     store = HttpStore(name="newsletter", type="http", url=processor.url, secret_env="X", timeout=5)
     return HttpConnector(store, secret, "https://dsr.example.org")

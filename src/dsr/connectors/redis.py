@@ -10,7 +10,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from dsr.config import RedisStore
+from dsr.config import PLACEHOLDER, RedisStore
 from dsr.connectors.base import (
     Change,
     EraseResult,
@@ -21,7 +21,6 @@ from dsr.connectors.base import (
     StoreUnavailable,
 )
 
-PLACEHOLDER = re.compile(r"\{(email|phone|customer_number)\}")
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 SCAN_BATCH = 500
 
@@ -79,11 +78,8 @@ class RedisConnector:
         ]
 
     async def _keys(self, who: Identifiers) -> set[bytes]:
-        values = {
-            "email": who.emails,
-            "phone": who.phones,
-            "customer_number": who.customer_numbers,
-        }
+        """Keys under every pattern, for each identifier in its normal form and as the
+        system of record spells it (``session:Erika@Example.org`` and ``session:erika@…``)."""
         found: set[bytes] = set()
         try:
             for pattern in self.store.keys:
@@ -91,7 +87,7 @@ class RedisConnector:
                 if len(names) != 1:
                     continue
                 (name,) = names
-                for value in values[name]:
+                for value in sorted(_spellings(name, who.get(name))):
                     # The identifier is data, not a pattern: escape glob characters in it.
                     match = pattern.replace("{" + name + "}", _GLOB_SPECIAL.sub(r"\\\1", value))
                     async for key in self._redis.scan_iter(match=match, count=SCAN_BATCH):
@@ -115,6 +111,16 @@ class RedisConnector:
         if kind == "zset":
             return [_text(v) for v in await self._redis.zrange(key, 0, -1)]
         return f"<{kind}>"
+
+
+def _spellings(kind: str, values: frozenset[str]) -> set[str]:
+    """Each value as given, and in the normal form of its kind."""
+    spelled = set(values)
+    if kind == "email":
+        spelled |= {v.lower() for v in values}
+    elif kind == "customer_number":
+        spelled |= {v.upper() for v in values}
+    return {v for v in spelled if v}
 
 
 def _text(value: Any) -> str:
