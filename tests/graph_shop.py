@@ -125,162 +125,165 @@ def metadata(backup_schema: str | None) -> tuple[sa.MetaData, dict[str, sa.Table
 
 
 def graph_config(url: str, backup_schema: str | None) -> DsrConfig:
+    return DsrConfig.model_validate(graph_raw(url, backup_schema))
+
+
+def graph_raw(url: str, backup_schema: str | None) -> dict[str, Any]:
+    """The shop's ``dsr.yaml``, as the data it is read into."""
     backup = f"{backup_schema}.backup_customers" if backup_schema else "backup_customers"
-    return DsrConfig.model_validate(
-        {
-            "identifiers": [{"name": "loyalty_id", "label": "Kundenkarte", "normalize": "upper"}],
-            "stores": [
-                {
-                    "name": "shop",
-                    "type": "sql",
-                    "url": url,
-                    "system_of_record": True,
-                    "tables": [
-                        {
-                            "name": "customers",
-                            "identity": {
-                                "email": ["email", "alt_email"],
-                                "phone": "phone",
-                                "customer_number": "customer_no",
-                                "loyalty_id": "loyalty",
+    return {
+        "identifiers": [{"name": "loyalty_id", "label": "Kundenkarte", "normalize": "upper"}],
+        "stores": [
+            {
+                "name": "shop",
+                "type": "sql",
+                "url": url,
+                "system_of_record": True,
+                "tables": [
+                    {
+                        "name": "customers",
+                        "identity": {
+                            "email": ["email", "alt_email"],
+                            "phone": "phone",
+                            "customer_number": "customer_no",
+                            "loyalty_id": "loyalty",
+                        },
+                        "references": [
+                            {
+                                "column": "home_address_id",
+                                "to": "addresses.id",
+                                "role": "related",
                             },
-                            "references": [
-                                {
-                                    "column": "home_address_id",
-                                    "to": "addresses.id",
-                                    "role": "related",
-                                },
-                                {"column": "referred_by", "to": "customers.id", "role": "mentions"},
-                            ],
-                            "columns": {
-                                "name": {"category": "identity", "erase": "mask"},
-                                "email": {"category": "contact", "erase": "hash"},
-                                "alt_email": {"category": "contact", "erase": "null"},
-                                "phone": {"category": "contact", "erase": "null"},
-                                "loyalty": {"category": "contract", "erase": "null"},
-                                "referred_by": {"category": "contract", "erase": "null"},
+                            {"column": "referred_by", "to": "customers.id", "role": "mentions"},
+                        ],
+                        "columns": {
+                            "name": {"category": "identity", "erase": "mask"},
+                            "email": {"category": "contact", "erase": "hash"},
+                            "alt_email": {"category": "contact", "erase": "null"},
+                            "phone": {"category": "contact", "erase": "null"},
+                            "loyalty": {"category": "contract", "erase": "null"},
+                            "referred_by": {"category": "contract", "erase": "null"},
+                        },
+                        "erase": "update",
+                    },
+                    {
+                        "name": "employees",
+                        "identity": {"email": "email"},
+                        "references": [
+                            {"column": "address_id", "to": "addresses.id", "role": "related"},
+                            {"column": "manager_id", "to": "employees.id", "role": "mentions"},
+                        ],
+                        "columns": {
+                            "name": {"category": "identity", "erase": {"rewrite": "ehemalig"}},
+                            "email": {"category": "contact", "erase": "hash"},
+                            "manager_id": {"category": "employment", "erase": "null"},
+                        },
+                        "erase": "update",
+                    },
+                    {
+                        "name": "addresses",
+                        "references": [],
+                        "identity": {},
+                        "columns": {
+                            "street": {"category": "contact", "erase": "null"},
+                            "city": {"category": "contact", "erase": "mask"},
+                        },
+                        "erase": "update",
+                    },
+                    {
+                        "name": "products",
+                        "identity": {},
+                        "references": [],
+                        "columns": {"title": {"category": "contract"}},
+                        "erase": "keep",
+                    },
+                    {
+                        "name": "orders",
+                        "references": [
+                            {"column": "customer_id", "to": "customers.id"},
+                            {
+                                "column": "shipping_address_id",
+                                "to": "addresses.id",
+                                "role": "related",
                             },
-                            "erase": "update",
+                        ],
+                        "columns": {
+                            "ordered_on": {"category": "contract"},
+                            "total": {"category": "payment"},
                         },
-                        {
-                            "name": "employees",
-                            "identity": {"email": "email"},
-                            "references": [
-                                {"column": "address_id", "to": "addresses.id", "role": "related"},
-                                {"column": "manager_id", "to": "employees.id", "role": "mentions"},
-                            ],
-                            "columns": {
-                                "name": {"category": "identity", "erase": {"rewrite": "ehemalig"}},
-                                "email": {"category": "contact", "erase": "hash"},
-                                "manager_id": {"category": "employment", "erase": "null"},
+                        "erase": "delete",
+                    },
+                    {
+                        "name": "order_items",
+                        "primary_key": ["order_id", "line_no"],
+                        "references": [
+                            {"column": "order_id", "to": "orders.id"},
+                            {"column": "product_id", "to": "products.id", "role": "related"},
+                        ],
+                        "columns": {"quantity": {"category": "contract"}},
+                        "erase": "delete",
+                    },
+                    {
+                        "name": "cards",
+                        "references": [
+                            {"column": "customer_id", "to": "customers.id"},
+                            {
+                                "column": "billing_address_id",
+                                "to": "addresses.id",
+                                "role": "related",
                             },
-                            "erase": "update",
+                        ],
+                        "columns": {
+                            "number": {"category": "payment"},
+                            "cvc": {"category": "payment"},
                         },
-                        {
-                            "name": "addresses",
-                            "references": [],
-                            "identity": {},
-                            "columns": {
-                                "street": {"category": "contact", "erase": "null"},
-                                "city": {"category": "contact", "erase": "mask"},
-                            },
-                            "erase": "update",
+                        "erase": "delete",
+                    },
+                    {
+                        "name": "logins",
+                        "primary_key": None,
+                        "reference": {"column": "customer_id", "to": "customers.id"},
+                        "columns": {"at": {"category": "usage"}, "ip": {"category": "usage"}},
+                        "erase": "delete",
+                    },
+                    {
+                        "name": "visits",
+                        "primary_key": ["email", "seen_at"],
+                        "identity": {"email": "email"},
+                        "columns": {"page": {"category": "usage"}},
+                        "erase": "delete",
+                    },
+                    {
+                        "name": "tickets",
+                        "identity": {"email": "email"},
+                        "references": [
+                            {"column": "customer_id", "to": "customers.id"},
+                            {"column": "employee_id", "to": "employees.id", "role": "mentions"},
+                        ],
+                        "columns": {
+                            "subject": {"category": "communication"},
+                            "notes": {"category": "communication"},
+                            "employee_id": {"category": "employment", "erase": "null"},
                         },
-                        {
-                            "name": "products",
-                            "identity": {},
-                            "references": [],
-                            "columns": {"title": {"category": "contract"}},
-                            "erase": "keep",
-                        },
-                        {
-                            "name": "orders",
-                            "references": [
-                                {"column": "customer_id", "to": "customers.id"},
-                                {
-                                    "column": "shipping_address_id",
-                                    "to": "addresses.id",
-                                    "role": "related",
-                                },
-                            ],
-                            "columns": {
-                                "ordered_on": {"category": "contract"},
-                                "total": {"category": "payment"},
-                            },
-                            "erase": "delete",
-                        },
-                        {
-                            "name": "order_items",
-                            "primary_key": ["order_id", "line_no"],
-                            "references": [
-                                {"column": "order_id", "to": "orders.id"},
-                                {"column": "product_id", "to": "products.id", "role": "related"},
-                            ],
-                            "columns": {"quantity": {"category": "contract"}},
-                            "erase": "delete",
-                        },
-                        {
-                            "name": "cards",
-                            "references": [
-                                {"column": "customer_id", "to": "customers.id"},
-                                {
-                                    "column": "billing_address_id",
-                                    "to": "addresses.id",
-                                    "role": "related",
-                                },
-                            ],
-                            "columns": {
-                                "number": {"category": "payment"},
-                                "cvc": {"category": "payment"},
-                            },
-                            "erase": "delete",
-                        },
-                        {
-                            "name": "logins",
-                            "primary_key": None,
-                            "reference": {"column": "customer_id", "to": "customers.id"},
-                            "columns": {"at": {"category": "usage"}, "ip": {"category": "usage"}},
-                            "erase": "delete",
-                        },
-                        {
-                            "name": "visits",
-                            "primary_key": ["email", "seen_at"],
-                            "identity": {"email": "email"},
-                            "columns": {"page": {"category": "usage"}},
-                            "erase": "delete",
-                        },
-                        {
-                            "name": "tickets",
-                            "identity": {"email": "email"},
-                            "references": [
-                                {"column": "customer_id", "to": "customers.id"},
-                                {"column": "employee_id", "to": "employees.id", "role": "mentions"},
-                            ],
-                            "columns": {
-                                "subject": {"category": "communication"},
-                                "notes": {"category": "communication"},
-                                "employee_id": {"category": "employment", "erase": "null"},
-                            },
-                            "erase": "delete",
-                        },
-                        {
-                            "name": "customer_view",
-                            "primary_key": None,
-                            "identity": {"email": "email"},
-                            "columns": {"name": {"category": "identity"}},
-                            "read_only": True,
-                        },
-                        {
-                            "name": backup,
-                            "identity": {"email": "email"},
-                            "columns": {"name": {"category": "identity"}},
-                            "read_only": True,
-                        },
-                    ],
-                }
-            ],
-        }
-    )
+                        "erase": "delete",
+                    },
+                    {
+                        "name": "customer_view",
+                        "primary_key": None,
+                        "identity": {"email": "email"},
+                        "columns": {"name": {"category": "identity"}},
+                        "read_only": True,
+                    },
+                    {
+                        "name": backup,
+                        "identity": {"email": "email"},
+                        "columns": {"name": {"category": "identity"}},
+                        "read_only": True,
+                    },
+                ],
+            }
+        ],
+    }
 
 
 @dataclass

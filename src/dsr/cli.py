@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     check = config.add_parser("check", help="validate dsr.yaml and connect to every store")
     check.set_defaults(run=_config_check)
 
+    dry = commands.add_parser(
+        "plan", help="show which rows a request would reach, changing nothing"
+    )
+    dry.add_argument("--email", required=True, help="the verified e-mail address")
+    dry.add_argument("--customer-number", default=None, help="as if matched on the phone")
+    dry.add_argument("--kind", choices=["access", "erasure", "rectification"], default="access")
+    dry.set_defaults(run=_plan)
+
     demo = commands.add_parser("demo", help="demo data").add_subparsers(metavar="ACTION")
     load = demo.add_parser("load", help="demo shop, dsr.yaml and staff users (idempotent)")
     load.add_argument("--customers", type=_positive, default=200, metavar="N")
@@ -259,12 +267,17 @@ def _config_check(args: argparse.Namespace) -> int:
     settings = _settings()
     config = load_config(settings.config, required=True)
 
+    from dsr.connectors.sql import SqlConnector
+
     async def check() -> list[str]:
         connectors = build_connectors(config, settings.hmac_key.encode(), settings.base_url)
         try:
             problems: list[str] = []
             for connector in connectors.values():
                 problems += await connector.check()
+                if isinstance(connector, SqlConnector):
+                    for note in connector.graph.notes:
+                        print(f"note: store {connector.name}: {note}")
             return problems
         finally:
             await close_all(connectors)
@@ -275,6 +288,44 @@ def _config_check(args: argparse.Namespace) -> int:
     if problems:
         return 1
     print(f"{settings.config}: {len(config.stores)} stores, all reachable and as declared")
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from dsr.config import load_config
+    from dsr.connectors.base import Identifiers
+    from dsr.connectors.registry import build_connectors, close_all
+    from dsr.domain.deadlines import receipt_date
+    from dsr.domain.identity import normalize_customer_number, normalize_email
+    from dsr.models.base import utcnow
+    from dsr.workflows.dry_run import plan
+
+    settings = _settings()
+    config = load_config(settings.config, required=True)
+    try:
+        email = normalize_email(args.email)
+        numbers = [normalize_customer_number(args.customer_number)] if args.customer_number else []
+    except ValueError as exc:
+        raise ConfigError(f"not an identifier: {exc}") from exc
+    verified = Identifiers.of(emails={email}, customer_numbers=numbers)
+
+    async def run() -> list[str]:
+        connectors = build_connectors(config, settings.hmac_key.encode(), settings.base_url)
+        try:
+            today = receipt_date(utcnow(), settings.timezone)
+            return await plan(config, connectors, verified, args.kind, today)
+        finally:
+            await close_all(connectors)
+
+    from dsr.connectors.base import StoreError, StoreUnavailable
+
+    try:
+        lines = asyncio.run(run())
+    except (StoreError, StoreUnavailable) as exc:
+        print(f"dsr: {exc}", file=sys.stderr)
+        return 1
+    for line in lines:
+        print(line)
     return 0
 
 

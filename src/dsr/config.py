@@ -328,8 +328,7 @@ class SqlStore(_Store):
                     )
             if not (table.identity or table.references or table.name in targets):
                 raise ValueError(
-                    f"table {table.name}: needs identity columns, a reference, "
-                    "or a reference to it"
+                    f"table {table.name}: needs identity columns, a reference, or a reference to it"
                 )
         return self
 

@@ -316,7 +316,9 @@ async def test_erasure_waits_for_the_dpo_then_erases_with_holds(desk: Desk) -> N
     shop = (await desk.tasks(request_id))["shop:erase"].result_summary or {}
     assert shop["erased"]["orders"] == 10
     assert shop["held"] and shop["held"][0]["law"].startswith("§ 147")
-    found = await desk.connectors["shop"].find(Identifiers.of(customer_numbers=frozenset({"K100002"})))
+    found = await desk.connectors["shop"].find(
+        Identifiers.of(customer_numbers=frozenset({"K100002"}))
+    )
     assert found.counts["orders"] == 0
     assert found.counts["invoices"] == sum(h["count"] for h in shop["held"])
 

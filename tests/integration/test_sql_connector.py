@@ -157,6 +157,7 @@ async def test_erasure_applies_strategies_and_holds_and_twice_is_once(shop_url: 
     assert all(
         r[2].year >= 2018 if hasattr(r[2], "year") else str(r[2]) >= "2018" for r in invoices
     )
+
     # Each kept invoice is reported with the end of its own period (8 years after its year).
     def year(value: object) -> int:
         return value.year if hasattr(value, "year") else int(str(value)[:4])  # type: ignore[attr-defined]
