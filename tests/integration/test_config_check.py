@@ -165,8 +165,8 @@ async def test_plan_shows_paths_and_changes_nothing(
         assert "employees: 1 row" in out and "name → 'ehemalig'" in out
     else:
         assert (
-            "export: id [keys], email [contact], address_id [keys], manager_id [employment], name [identity]"
-            in out
+            "export: id [keys], email [contact], address_id [keys], "
+            "manager_id [employment], name [identity]" in out
         )
     assert await graph_shop.dump(graph_url, schema) == before
 
