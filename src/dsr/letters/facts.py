@@ -345,8 +345,20 @@ def _declared_categories(
 ) -> list[str]:
     """The categories ``dsr.yaml`` declares for ``store`` (for sql: of ``tables``)."""
     if isinstance(store, SqlStore):
-        chosen = [t for t in store.tables if tables is None or t.name in tables]
-        return _unique(spec.category for table in chosen for spec in table.columns.values())
+        if tables is None:
+            return _unique(s.category for table in store.tables for s in table.columns.values())
+        found: list[str] = []
+        for key in tables:
+            name, _, role = key.partition(":")
+            table = next((t for t in store.tables if t.name == name), None)
+            if table is None:
+                continue
+            if role == "mentions":  # others' rows: only the columns that name the person
+                columns = [r.column for r in table.references if r.role == "mentions"]
+                found += [table.columns[c].category for c in columns if c in table.columns]
+            else:
+                found += [spec.category for spec in table.columns.values()]
+        return _unique(found)
     if isinstance(store, RedisStore):
         return [store.category]
     if isinstance(store, HttpStore):

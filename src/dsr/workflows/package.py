@@ -89,11 +89,23 @@ def _categories(export: ExportFile, table: str) -> str:
     return ", ".join(sorted(set(export.categories.get(table, {}).values()))) or "-"
 
 
+# Rows reached through a reference that is not the person's own (dsr.connectors.graph).
+ROLES = {
+    "mentions": "Einträge anderer, in denen Sie genannt werden / others' records naming you",
+    "related": "von Ihren Einträgen genutzt / used by your records",
+}
+
+
+def _label(table: str) -> str:
+    name, _, role = table.partition(":")
+    return f"{name} ({ROLES[role]})" if role in ROLES else table
+
+
 def _summary(info: PackageInfo, exports: Mapping[str, ExportFile]) -> str:
     sections = []
     for store, export in sorted(exports.items()):
         rows = "".join(
-            f"<tr><td>{escape(table)}</td><td>{count}</td>"
+            f"<tr><td>{escape(_label(table))}</td><td>{count}</td>"
             f"<td>{escape(_categories(export, table))}</td></tr>"
             for table, count in sorted(export.counts.items())
         )
