@@ -311,6 +311,7 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
                         "city": {"category": "contact", "erase": "null"},
                         "birth_date": {"category": "identity", "erase": "null"},
                         "phone_pin": {"category": "credentials", "erase": "null"},
+                        "created_on": {"category": "contract"},
                     },
                     "erase": "update",
                 },
@@ -318,6 +319,7 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
                     "name": "orders",
                     "reference": {"column": "customer_id", "to": "customers.id"},
                     "columns": {
+                        "ordered_on": {"category": "contract"},
                         "delivery_address": {"category": "contact"},
                         "total": {"category": "contract"},
                     },
@@ -328,6 +330,7 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
                     "reference": {"column": "order_id", "to": "orders.id"},
                     "columns": {
                         "product": {"category": "contract"},
+                        "quantity": {"category": "contract"},
                         "price": {"category": "contract"},
                     },
                     "erase": "delete",
@@ -336,6 +339,7 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
                     "name": "invoices",
                     "reference": {"column": "customer_id", "to": "customers.id"},
                     "columns": {
+                        "issued_on": {"category": "payment"},
                         "total": {"category": "payment"},
                         "billing_name": {"category": "identity"},
                     },
@@ -351,6 +355,7 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
                     "name": "tickets",
                     "reference": {"column": "customer_id", "to": "customers.id"},
                     "columns": {
+                        "opened_on": {"category": "communication"},
                         "subject": {"category": "communication"},
                         "call_notes": {"category": "communication"},
                     },

@@ -84,7 +84,7 @@ def test_the_example_configuration_is_valid() -> None:
         ),
         (
             {"stores": [{**SHOP, "tables": [{"name": "lonely"}]}]},
-            "needs identity columns or a reference",
+            "needs identity columns, a reference, or a reference to it",
         ),
         (
             {"stores": [{**SHOP, "system_of_record": False}]},

@@ -20,12 +20,10 @@ from dsr.letters.office import LetterOffice
 from dsr.models import Request, Task
 from dsr.models.base import utcnow
 from dsr.models.request import EXTENSION_REASON
-from dsr.security.audit import append_event
 from dsr.security.vault import Vault
-from dsr.workflows import engine, plan
+from dsr.workflows import engine, plan, tasks
 from dsr.workflows.engine import Actor
 from dsr.workflows.fanout import Fanout, lock_request
-from dsr.workflows.runner import complete_task
 
 GROUND_TEXT = {
     RejectionGround.UNVERIFIABLE.value: N_(
@@ -130,20 +128,9 @@ class RequestActions:
         return outcome.request
 
     async def _retry(self, request: Request, actor: Actor, task_id: str | None) -> Request:
-        tasks = await self._failed_or_named(request, task_id, {plan.FAILED, plan.PENDING})
-        for task in tasks:
-            await self.session.exec(
-                update(Task)
-                .where(col(Task.id) == task.id)
-                .values(status=plan.PENDING, attempts=0, next_attempt_at=utcnow(), error=None)
-            )
-            await append_event(
-                self.session,
-                actor=actor.label,
-                action="task.retried",
-                request_id=request.id,
-                payload={"store": task.store, "action": task.action},
-            )
+        found = await self._failed_or_named(request, task_id, {plan.FAILED, plan.PENDING})
+        for task in found:
+            await tasks.revive(self.session, task, actor.label, utcnow())
         await self._clear_attention(request)
         return request
 
@@ -155,12 +142,8 @@ class RequestActions:
         (task,) = await self._failed_or_named(
             request, task_id, {plan.WAITING, plan.FAILED, plan.PENDING}, one=True
         )
-        await self.session.exec(
-            update(Task)
-            .where(col(Task.id) == task.id)
-            .values(note_enc=self.vault.cipher.encrypt("task.note", note))
-        )
-        await complete_task(self.session, task, {"resolved_by": actor.label}, utcnow())
+        note_enc = self.vault.cipher.encrypt("task.note", note)
+        await tasks.resolve(self.session, task, actor.label, note_enc, utcnow())
         await self._clear_attention(request)
         return await self._fanout().advance(request.id)
 

@@ -23,9 +23,8 @@ from dsr.letters.office import LetterOffice
 from dsr.models import Task
 from dsr.models.base import utcnow
 from dsr.security.vault import Vault
-from dsr.workflows import plan
+from dsr.workflows import plan, tasks
 from dsr.workflows.fanout import Fanout, lock_request, save_export
-from dsr.workflows.runner import complete_task, summarise
 
 PARSERS = {
     plan.FIND: parse_find,
@@ -61,7 +60,7 @@ class Callbacks:
             result = PARSERS[task.action](result_of(body, task.store))
         except StoreUnavailable as exc:
             raise InvalidInput({"body": "invalid_value"}) from exc
-        summary = summarise(result)
+        summary = tasks.summarise(result)
         if isinstance(result, ExportResult):
             export = ExportFile()
             try:
@@ -70,6 +69,6 @@ class Callbacks:
             finally:
                 export.close()
             summary["artifact"] = str(artifact.id)
-        await complete_task(self.session, task, summary, utcnow())
+        await tasks.complete(self.session, task, summary, utcnow())
         fanout = Fanout(self.session, self.config, self.vault, letters=self.letters)
         await fanout.advance(task.request_id)

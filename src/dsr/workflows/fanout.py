@@ -27,7 +27,7 @@ from dsr.models import Artifact, Request, Subject, Task
 from dsr.models.base import utcnow
 from dsr.security.audit import append_event
 from dsr.security.vault import Vault
-from dsr.workflows import engine, plan
+from dsr.workflows import engine, plan, tasks
 from dsr.workflows.engine import SYSTEM, Actor
 from dsr.workflows.package import PackageInfo, build_package
 
@@ -216,26 +216,7 @@ class Fanout:
         )
 
     async def _add_tasks(self, request: Request, planned: Sequence[plan.PlannedTask]) -> None:
-        now = self.clock()
-        for item in planned:
-            self.session.add(
-                Task(
-                    request_id=request.id,
-                    store=item.store,
-                    action=item.action,
-                    status=plan.PENDING,
-                    next_attempt_at=now,
-                )
-            )
-        await self.session.flush()
-        if planned:
-            await append_event(
-                self.session,
-                actor=SYSTEM.label,
-                action="tasks.planned",
-                request_id=request.id,
-                payload={"tasks": [f"{p.store}:{p.action}" for p in planned]},
-            )
+        await tasks.add(self.session, request.id, planned, self.clock())
 
 
 async def lock_request(session: AsyncSession, request_id: uuid.UUID) -> Request:

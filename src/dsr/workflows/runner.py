@@ -14,12 +14,12 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import and_, exists, or_, update
+from sqlalchemy import exists
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -28,13 +28,10 @@ from dsr.connectors.base import (
     Accepted,
     Change,
     Connector,
-    EraseResult,
     ExportFile,
-    ExportResult,
     FindResult,
     Identifiers,
     NeedsPerson,
-    RectifyResult,
     StoreError,
     StoreUnavailable,
     StreamingExport,
@@ -45,10 +42,8 @@ from dsr.domain.errors import Conflict
 from dsr.domain.vocabulary import RequestStatus
 from dsr.models import Request, Subject, Task
 from dsr.models.base import utcnow
-from dsr.security.audit import append_event
 from dsr.security.vault import Vault
-from dsr.workflows import plan
-from dsr.workflows.engine import SYSTEM
+from dsr.workflows import plan, tasks
 from dsr.workflows.fanout import Fanout, lock_request, save_export
 
 if TYPE_CHECKING:
@@ -56,17 +51,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("dsr.runner")
 
-BASE_BACKOFF = timedelta(seconds=10)
-MAX_BACKOFF = timedelta(minutes=30)
-
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def task_backoff(attempts: int) -> timedelta:
-    delay: timedelta = BASE_BACKOFF * 2 ** max(attempts - 1, 0)
-    return min(delay, MAX_BACKOFF)
 
 
 @dataclass
@@ -119,43 +106,15 @@ class Runner:
         return len(rows)
 
     async def claim(self) -> list[uuid.UUID]:
-        """Lease ready tasks to this worker. A task whose lease ran out with its attempts
-        used up (its worker kept dying on it) is failed for the DPO instead of claimed again."""
-        now = self.clock()
         async with self.db.session_scope() as session:
-            rows = (
-                await session.exec(
-                    select(Task.id, Task.status, Task.attempts)
-                    .where(
-                        or_(
-                            and_(
-                                col(Task.status) == plan.PENDING,
-                                col(Task.next_attempt_at) <= now,
-                            ),
-                            and_(col(Task.status) == plan.RUNNING, col(Task.lease_until) < now),
-                        )
-                    )
-                    .order_by(col(Task.next_attempt_at))
-                    .limit(self.batch)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            lost = [r[0] for r in rows if r[1] == plan.RUNNING and r[2] >= self.max_attempts]
-            ids = [r[0] for r in rows if r[0] not in lost]
-            if ids:
-                await session.exec(
-                    update(Task)
-                    .where(col(Task.id).in_(ids))
-                    .values(
-                        status=plan.RUNNING,
-                        lease_owner=self.worker,
-                        lease_until=now + self.lease,
-                        attempts=Task.attempts + 1,
-                    )
-                )
-            for task_id in lost:
-                await self._give_up(session, await session.get_one(Task, task_id), "worker_lost")
-        return ids
+            return await tasks.claim(
+                session,
+                self.worker,
+                self.clock(),
+                lease=self.lease,
+                batch=self.batch,
+                max_attempts=self.max_attempts,
+            )
 
     async def execute(self, task_id: uuid.UUID) -> None:
         try:
@@ -199,7 +158,7 @@ class Runner:
         changes and today, decrypted for this call (one transaction)."""
         async with self.db.session_scope() as session:
             task = await session.get_one(Task, task_id)
-            if task.lease_owner != self.worker or task.status != plan.RUNNING:
+            if not tasks.holds(task, self.worker):
                 return None
             request = await session.get_one(Request, task.request_id)
             subject = await session.get_one(Subject, request.subject_id)
@@ -220,9 +179,9 @@ class Runner:
         async with self.db.session_scope() as session:
             request = await lock_request(session, request_id)
             task = await session.get_one(Task, task_id)  # read after the lock: current
-            if task.lease_owner != self.worker or task.status != plan.RUNNING:
+            if not tasks.holds(task, self.worker):
                 return  # the lease ran out and another worker took over
-            summary = summarise(result)
+            summary = tasks.summarise(result)
             if isinstance(result, ExportFile):
                 artifact = await save_export(session, self.vault, task.request_id, result)
                 summary["artifact"] = str(artifact.id)
@@ -230,83 +189,31 @@ class Runner:
                 summary["keys_enc"] = self.vault.cipher.encrypt_json(
                     "task.keys", result.keys.to_json()
                 )
-            await complete_task(session, task, summary, self.clock())
+            await tasks.complete(session, task, summary, self.clock())
             await self._fanout(session).advance(request.id, locked=request)
 
     async def _park(self, task_id: uuid.UUID, waiting_for: str) -> None:
         async with self.db.session_scope() as session:
             task = await session.get_one(Task, task_id)
-            if task.lease_owner != self.worker:
-                return
-            await session.exec(
-                update(Task)
-                .where(col(Task.id) == task_id)
-                .values(status=plan.WAITING, lease_owner=None, lease_until=None, error=None)
-            )
-            await append_event(
-                session,
-                actor=SYSTEM.label,
-                action="task.waiting",
-                request_id=task.request_id,
-                payload={"store": task.store, "action": task.action, "for": waiting_for},
-            )
+            if task.lease_owner == self.worker:
+                await tasks.park(session, task, waiting_for)
 
     async def _failed(self, task_id: uuid.UUID, error: str, *, final: bool = False) -> None:
-        now = self.clock()
         async with self.db.session_scope() as session:
             task = await session.get_one(Task, task_id)
             if task.lease_owner != self.worker:
                 return
             give_up = final or task.attempts >= self.max_attempts
             if give_up:
-                await self._give_up(session, task, error)
+                await tasks.give_up(session, task, error)
             else:
-                await session.exec(
-                    update(Task)
-                    .where(col(Task.id) == task_id)
-                    .values(
-                        status=plan.PENDING,
-                        next_attempt_at=now + task_backoff(task.attempts),
-                        lease_owner=None,
-                        lease_until=None,
-                        error=error,
-                    )
-                )
+                await tasks.retry_later(session, task, error, self.clock())
         log.warning(
             "task failed",
             store=task.store,
             action=task.action,
             attempts=task.attempts,
             gave_up=give_up,
-        )
-
-    async def _give_up(self, session: Any, task: Task, error: str) -> None:
-        """The task failed for good: the DPO sees it (retry, or done by hand)."""
-        await session.exec(
-            update(Task)
-            .where(col(Task.id) == task.id)
-            .values(
-                status=plan.FAILED,
-                next_attempt_at=None,
-                lease_owner=None,
-                lease_until=None,
-                error=error,
-            )
-        )
-        await session.exec(
-            update(Request).where(col(Request.id) == task.request_id).values(needs_attention=True)
-        )
-        await append_event(
-            session,
-            actor=SYSTEM.label,
-            action="task.failed",
-            request_id=task.request_id,
-            payload={
-                "store": task.store,
-                "action": task.action,
-                "attempts": task.attempts,
-                "error": error,
-            },
         )
 
     def _timeout(self, store: str) -> float:
@@ -323,52 +230,6 @@ class Runner:
             clock=self.clock,
             letters=self.letters(session) if self.letters else None,
         )
-
-
-async def complete_task(session: Any, task: Task, summary: dict[str, Any], now: datetime) -> None:
-    """Mark ``task`` done with its summary (counts and categories, never personal data)."""
-    await session.exec(
-        update(Task)
-        .where(col(Task.id) == task.id)
-        .values(
-            status=plan.DONE,
-            result_summary=summary,
-            finished_at=now,
-            lease_owner=None,
-            lease_until=None,
-            error=None,
-        )
-    )
-    await append_event(
-        session,
-        actor=SYSTEM.label,
-        action="task.done",
-        request_id=task.request_id,
-        payload={"store": task.store, "action": task.action, **_counts_only(summary)},
-    )
-
-
-def summarise(result: Any) -> dict[str, Any]:
-    """What may be kept in the clear about an outcome: counts, categories, retention holds."""
-    if isinstance(result, FindResult):
-        return {"counts": result.counts, "categories": result.categories}
-    if isinstance(result, ExportResult | ExportFile):
-        return {"counts": result.counts}
-    if isinstance(result, EraseResult):
-        return {
-            "erased": result.erased,
-            "categories": result.categories,
-            "held": [{**asdict(h), "until": h.until.isoformat()} for h in result.held],
-            "kept": [asdict(k) for k in result.kept],
-            "mentions": result.mentions,
-        }
-    if isinstance(result, RectifyResult):
-        return {"changed": result.changed, "kept": [asdict(k) for k in result.kept]}
-    return {}
-
-
-def _counts_only(summary: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in summary.items() if k in {"counts", "erased", "changed"}}
 
 
 async def _call(
