@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr import artifacts
 from dsr.db import Database
+from dsr.domain import retry
 from dsr.models import Artifact, Outbox
 from dsr.models.base import utcnow
 from dsr.notify.smtp import SmtpConfig, send_message
@@ -43,8 +44,7 @@ Sender = Callable[[SmtpConfig, EmailMessage], Awaitable[None]]
 
 def backoff(attempts: int) -> timedelta:
     """15 s, 30 s, 1 min, ... capped at one hour."""
-    delay: timedelta = BASE_BACKOFF * 2 ** max(attempts - 1, 0)
-    return min(delay, MAX_BACKOFF)
+    return retry.backoff(attempts, BASE_BACKOFF, MAX_BACKOFF)
 
 
 async def enqueue(

@@ -26,6 +26,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.connectors.base import EraseResult, ExportFile, ExportResult, FindResult, RectifyResult
+from dsr.domain import retry
 from dsr.models import Request, Task
 from dsr.security.audit import append_event
 from dsr.workflows import plan
@@ -37,8 +38,8 @@ WORKER_LOST = "worker_lost"
 
 
 def backoff(attempts: int) -> timedelta:
-    delay: timedelta = BASE_BACKOFF * 2 ** max(attempts - 1, 0)
-    return min(delay, MAX_BACKOFF)
+    """10 s, 20 s, 40 s, ... capped at 30 minutes."""
+    return retry.backoff(attempts, BASE_BACKOFF, MAX_BACKOFF)
 
 
 async def add(
