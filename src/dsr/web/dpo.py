@@ -19,7 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.domain.deadlines import receipt_date
 from dsr.domain.errors import DsrError, InvalidInput
-from dsr.domain.vocabulary import Channel, RejectionGround, RequestKind, RequestStatus, Role
+from dsr.domain.vocabulary import (
+    Channel,
+    Language,
+    RejectionGround,
+    RequestKind,
+    RequestStatus,
+    Role,
+)
 from dsr.i18n import N_, gettext, message
 from dsr.letters.catalog import TITLES, LetterKind
 from dsr.letters.office import LetterOffice
@@ -84,7 +91,12 @@ GROUNDS = {
 }
 
 
-def describe_result(result: dict[str, Any]) -> str:
+NAME_ONLY = N_("only the name removed")
+SHARED = N_("kept: used by someone else's records too")
+READ_ONLY = N_("kept: read-only")
+
+
+def describe_result(result: dict[str, Any], language: Language = Language.DE) -> str:
     """A task summary for people: ``customers 1, orders 10; invoices 8 → 2034-12-31 (law)``."""
     parts = []
     for key in ("counts", "erased", "changed"):
@@ -95,6 +107,17 @@ def describe_result(result: dict[str, Any]) -> str:
         parts.append(
             f"{held.get('table')} {held.get('count')} → {held.get('until')} ({held.get('law')})"
         )
+    mentions = result.get("mentions")
+    if isinstance(mentions, dict) and mentions:
+        parts.append(
+            ", ".join(
+                f"{name} {count} ({gettext(language, NAME_ONLY)})"
+                for name, count in mentions.items()
+            )
+        )
+    for kept in result.get("kept") or []:
+        why = SHARED if kept.get("reason") == "shared" else READ_ONLY
+        parts.append(f"{kept.get('table')} {kept.get('count')} ({gettext(language, why)})")
     if result.get("resolved_by"):
         parts.append("✓")
     return "; ".join(parts)
@@ -257,7 +280,7 @@ class DpoController(Controller):
                 for e in detail.timeline
                 for local in [e.at.astimezone(zone)]
             ],
-            results={t.id: describe_result(t.result or {}) for t in detail.tasks},
+            results={t.id: describe_result(t.result or {}, language) for t in detail.tasks},
             earlier=[
                 (
                     r.reference,
