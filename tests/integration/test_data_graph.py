@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
+from dsr.config import DsrConfig
 from dsr.connectors.base import Identifiers
 from dsr.connectors.graph import MENTIONS
 from dsr.connectors.sql import SqlConnector, split_key
@@ -246,3 +247,40 @@ def test_a_reference_cycle_is_a_note_not_a_crash() -> None:
         ]
     finally:
         asyncio.run(connector.close())
+
+
+@pytest.mark.parametrize("children", ["keep", "erase"])
+async def test_held_rows_keep_the_rows_they_own_unless_told_otherwise(
+    graph_url: str, children: str
+) -> None:
+    """An order under a ten-year hold keeps its lines (they are part of the document), unless
+    the hold says ``children: erase``; either way each kept row says until when."""
+    schema = _backup_schema(graph_url)
+    shop = graph_shop.fixed_shop()
+    await graph_shop.load(graph_url, shop, schema)
+    raw = graph_shop.graph_raw(graph_url, schema)
+    orders = next(t for t in raw["stores"][0]["tables"] if t["name"] == "orders")
+    orders["hold"] = {
+        "law": "§ 147 AO",
+        "years": 10,
+        "date_column": "ordered_on",
+        "children": children,
+    }
+    store = DsrConfig.model_validate(raw).stores[0]
+    assert store.type == "sql"
+    connector = SqlConnector(store, HASH_KEY)
+    anna = shop.people[0]
+    try:
+        result = await connector.erase(await _seeds(connector, anna), TODAY)
+    finally:
+        await connector.close()
+    after = await graph_shop.dump(graph_url, schema)
+    held = {(h.table, h.until.isoformat()): h.count for h in result.held}
+    assert held[("orders", "2036-12-31")] == 1
+    assert [r[0] for r in after["orders"]] == ["10", "20"]
+    lines = [r[:2] for r in after["order_items"] if r[0] == "10"]
+    if children == "keep":
+        assert held[("order_items", "2036-12-31")] == 2 and lines == [("10", "1"), ("10", "2")]
+    else:
+        assert ("order_items", "2036-12-31") not in held and lines == []
+    assert [r for r in after["order_items"] if r[0] == "20"]  # Bernd's line stays either way

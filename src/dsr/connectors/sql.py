@@ -494,9 +494,18 @@ class SqlConnector:
         where = Conditions()
 
         def through(path: Path, held_out: bool) -> Condition:
-            condition = roots[path.start]
-            if held_out:
-                condition = sa.and_(condition, _no_hold_today(self._tables[path.start], today))
+            """The rows ``path`` reaches; with ``held_out``, not those under a hold today —
+            their own, or a row's on the way that keeps what it owns (``children: keep``)."""
+            tables = path.tables
+
+            def free(name: str) -> Condition:
+                hold = self._tables[name].hold
+                own = name == tables[-1]
+                if not held_out or hold is None or not (own or hold.children == "keep"):
+                    return sa.true()
+                return _no_hold_today(self._tables[name], today)
+
+            condition = sa.and_(roots[path.start], free(path.start))
             for hop in path.hops:
                 source = hop.source
                 if hop.role == RELATED:
@@ -505,8 +514,8 @@ class SqlConnector:
                 else:
                     picked = sa.select(_c(hop.target_column)).select_from(self._clause(source))
                     condition = _c(hop.column).in_(picked.where(condition).scalar_subquery())
-                if held_out and hop.role == OWNS:
-                    condition = sa.and_(condition, _no_hold_today(self._tables[hop.reached], today))
+                if hop.role == OWNS:
+                    condition = sa.and_(condition, free(hop.reached))
             return condition
 
         for table, role in self.graph.reached():
