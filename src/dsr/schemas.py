@@ -23,6 +23,10 @@ class SubjectIn(_In):
     phone: Annotated[str | None, Field(max_length=40)] = None
     customer_number: Annotated[str | None, Field(max_length=64)] = None
     postal_address: Annotated[str | None, Field(max_length=500)] = None
+    identifiers: Annotated[
+        dict[Annotated[str, Field(max_length=32)], Annotated[str, Field(max_length=200)]],
+        Field(max_length=10, description="identifier types declared in dsr.yaml (identifiers:)"),
+    ] = Field(default_factory=dict)
 
 
 class ChangeIn(_In):

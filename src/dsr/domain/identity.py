@@ -6,6 +6,7 @@ value, and two different addresses must never collide through a Unicode trick.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -39,6 +40,12 @@ class Identity:
     customer_number: str | None = None
     postal_address: str | None = None
     date_of_birth: str | None = None
+    identifiers: str | None = None  # declared identifier types, as JSON: {"loyalty_id": "L-7"}
+
+    def claimed(self) -> dict[str, str]:
+        """The declared identifiers the person gave: claims to check, never search keys."""
+        loaded = json.loads(self.identifiers) if self.identifiers else {}
+        return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
 
 
 def clean_text(value: str, *, multiline: bool = False) -> str:

@@ -25,6 +25,7 @@ class Subject(SQLModel, table=True):
     customer_number_enc: str | None = Field(default=None, sa_type=Text)
     postal_address_enc: str | None = Field(default=None, sa_type=Text)
     date_of_birth_enc: str | None = Field(default=None, sa_type=Text)
+    identifiers_enc: str | None = Field(default=None, sa_type=Text)  # declared types, JSON
     email_bidx: str | None = Field(default=None, max_length=64, index=True)
     phone_bidx: str | None = Field(default=None, max_length=64, index=True)
     customer_number_bidx: str | None = Field(default=None, max_length=64, index=True)

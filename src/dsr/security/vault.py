@@ -9,7 +9,15 @@ from dsr.domain.identity import Identity
 from dsr.models import Subject
 from dsr.security.fields import BlindIndex, FieldCipher
 
-_FIELDS = ("name", "email", "phone", "customer_number", "postal_address", "date_of_birth")
+_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "customer_number",
+    "postal_address",
+    "date_of_birth",
+    "identifiers",
+)
 _INDEXED = ("email", "phone", "customer_number")
 
 

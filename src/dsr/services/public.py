@@ -168,9 +168,17 @@ class PublicDesk:
         )
 
 
+IDENTIFIER_INPUT = "identifier_"  # + the name of an identifier type asked for on the form
+
+
 def parse_form(form: dict[str, str], language: Language) -> RequestIn:
     """The form as an API request, or ``FormInvalid`` naming form fields."""
     values = {name: (form.get(name) or "").strip() for name in FORM_INPUTS}
+    identifiers = {
+        name.removeprefix(IDENTIFIER_INPUT): value.strip()
+        for name, value in form.items()
+        if name.startswith(IDENTIFIER_INPUT) and value.strip()
+    }
     kind = values["kind"]
     changes = []
     if kind == RequestKind.RECTIFICATION.value and (
@@ -192,6 +200,7 @@ def parse_form(form: dict[str, str], language: Language) -> RequestIn:
             "email": values["email"] or None,
             "phone": values["phone"] or None,
             "customer_number": values["customer_number"] or None,
+            "identifiers": identifiers,
         },
         "details": values["details"] or None,
         "changes": changes,
@@ -211,7 +220,7 @@ def parse_form(form: dict[str, str], language: Language) -> RequestIn:
         for error in exc.errors():
             path = ".".join(str(part) for part in error["loc"])
             code = "too_long" if error["type"] == "string_too_long" else "invalid_value"
-            errors.setdefault(FORM_FIELD.get(path, "kind"), code)
+            errors.setdefault(_form_field(path, "kind"), code)
         raise FormInvalid(errors) from exc
     if errors:
         raise FormInvalid(errors)
@@ -219,4 +228,11 @@ def parse_form(form: dict[str, str], language: Language) -> RequestIn:
 
 
 def _to_form_fields(fields: dict[str, str]) -> dict[str, str]:
-    return {FORM_FIELD.get(path, "details"): code for path, code in fields.items()}
+    return {_form_field(path, "details"): code for path, code in fields.items()}
+
+
+def _form_field(path: str, default: str) -> str:
+    """The form input an API field path came from."""
+    if path.startswith("subject.identifiers."):
+        return IDENTIFIER_INPUT + path.removeprefix("subject.identifiers.")
+    return FORM_FIELD.get(path, default)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import secrets
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import func, or_, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.config import IdentifierType
 from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput, NotFound, Unauthenticated
 from dsr.domain.identity import clean_text, normalize_identity
@@ -62,6 +64,7 @@ class RequestService:
     timezone: str
     base_url: str = ""
     clock: Callable[[], datetime] = utcnow
+    identifier_types: Sequence[IdentifierType] = ()  # dsr.yaml ``identifiers:``
 
     async def create(self, data: RequestIn, actor: Actor) -> RequestCreated:
         """Record a request and nothing else: on PostgreSQL one statement, committed at once
@@ -94,14 +97,20 @@ class RequestService:
         if data.channel is not Channel.WEB and actor.kind != "staff":
             raise Unauthenticated("only staff may record phone, e-mail and letter requests")
         received_at = self._received_at(data)
-        identity = normalize_identity(
-            name=data.subject.name,
-            email=data.subject.email,
-            phone=data.subject.phone,
-            customer_number=data.subject.customer_number,
-            postal_address=data.subject.postal_address,
-        )
         errors: dict[str, str] = {}
+        claimed = self._declared_identifiers(data.subject.identifiers, errors)
+        try:
+            identity = normalize_identity(
+                name=data.subject.name,
+                email=data.subject.email,
+                phone=data.subject.phone,
+                customer_number=data.subject.customer_number,
+                postal_address=data.subject.postal_address,
+            )
+        except InvalidInput as exc:
+            raise InvalidInput({**exc.fields, **errors}) from exc
+        if claimed:
+            identity = replace(identity, identifiers=json.dumps(claimed, sort_keys=True))
         if data.channel is Channel.WEB and not identity.email:
             errors["subject.email"] = "required"
         if data.kind is RequestKind.RECTIFICATION and not data.changes:
@@ -140,6 +149,29 @@ class RequestService:
             status_token_digest=token_digest(status_token) if status_token else None,
         )
         return new, subject, status_token
+
+    def _declared_identifiers(
+        self, given: Mapping[str, str], errors: dict[str, str]
+    ) -> dict[str, str]:
+        """The declared identifier types the person gave, each in its normal form."""
+        types = {t.name: t for t in self.identifier_types}
+        claimed: dict[str, str] = {}
+        for name, raw in given.items():
+            field = f"subject.identifiers.{name}"[:80]
+            declared = types.get(name)
+            if declared is None:
+                errors[field] = "invalid_value"
+                continue
+            try:
+                value = declared.normal(clean_text(raw))
+            except ValueError:
+                errors[field] = "invalid_value"
+                continue
+            if len(value) > declared.max_length:
+                errors[field] = "too_long"
+            elif value:
+                claimed[name] = value
+        return claimed
 
     async def by_status_token(self, token: str) -> Request:
         request = None

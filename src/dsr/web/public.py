@@ -17,11 +17,12 @@ from litestar.status_codes import (
 )
 
 from dsr import artifacts
+from dsr.config import localized
 from dsr.domain.vocabulary import RequestKind
 from dsr.i18n import N_, gettext, message
 from dsr.security import ratelimit
 from dsr.services.downloads import DownloadCheck, Downloads
-from dsr.services.public import FORM_INPUTS, FormInvalid, PublicDesk
+from dsr.services.public import FORM_INPUTS, IDENTIFIER_INPUT, FormInvalid, PublicDesk
 from dsr.services.verification import CodeCheck
 from dsr.text import CHANGE_FIELDS, FORM_LABELS, KIND_HINTS, KIND_NAMES
 from dsr.web.pages import page, page_language
@@ -70,7 +71,8 @@ class PublicController(Controller):
         data: FormBody,
         public_desk: NamedDependency[PublicDesk],
     ) -> Template | Redirect:
-        form = {name: str(data.get(name, ""))[:6000] for name in FORM_INPUTS}
+        inputs = [*FORM_INPUTS, *_identifier_inputs(request)]
+        form = {name: str(data.get(name, ""))[:6000] for name in inputs}
         if data.get(HONEYPOT):
             return self._form(request, form, {"kind": "spam"})
         try:
@@ -241,9 +243,23 @@ class PublicController(Controller):
             "form.html",
             N_("Make a data protection request"),
             status_code=HTTP_400_BAD_REQUEST if errors else 200,
-            form={name: form.get(name, "") for name in FORM_INPUTS},
+            form={
+                name: form.get(name, "") for name in [*FORM_INPUTS, *_identifier_inputs(request)]
+            },
+            identifier_fields=[
+                (IDENTIFIER_INPUT + t.name, localized(t.label, language.value), t.max_length)
+                for t in request.app.state.config.identifiers
+                if t.form
+            ],
             errors={name: message(code, language) for name, code in errors.items()},
-            labels={name: gettext(language, label) for name, label in FORM_LABELS.items()},
+            labels={
+                **{name: gettext(language, label) for name, label in FORM_LABELS.items()},
+                **{
+                    IDENTIFIER_INPUT + t.name: localized(t.label, language.value)
+                    for t in request.app.state.config.identifiers
+                    if t.form
+                },
+            },
             kinds=kinds(MAIN_KINDS),
             more_kinds=kinds(MORE_KINDS),
             more_kinds_values=[k.value for k in MORE_KINDS],
@@ -273,3 +289,8 @@ class PublicController(Controller):
             notice_bad=False,
             code_error=code_error,
         )
+
+
+def _identifier_inputs(request: Request[Any, Any, Any]) -> list[str]:
+    """The form inputs of the identifier types ``dsr.yaml`` asks for on the form."""
+    return [IDENTIFIER_INPUT + t.name for t in request.app.state.config.identifiers if t.form]

@@ -33,6 +33,7 @@ _PII_COLUMNS = (
     "customer_number_enc",
     "postal_address_enc",
     "date_of_birth_enc",
+    "identifiers_enc",
     "email_bidx",
     "phone_bidx",
     "customer_number_bidx",
