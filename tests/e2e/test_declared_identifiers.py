@@ -89,3 +89,31 @@ async def test_the_form_asks_for_a_declared_identifier_only_when_configured(
     sent = await submit(declared, identifier_loyalty_id="l-77")
     assert sent.status_code == 303, sent.text  # to the status page
     assert await _claimed(db, web_settings) == [{"loyalty_id": "L-77"}]
+
+
+async def test_the_agent_records_a_declared_identifier_the_caller_gives(
+    settings: Settings, tmp_path: Path, db: Database
+) -> None:
+    from dsr import demo
+    from tests.e2e.test_console import _agent_session, _intake
+    from tests.stores import TODAY
+
+    shop = f"sqlite:///{tmp_path / 'shop.db'}"
+    await demo.load_shop(shop, 3, TODAY, progress=False)
+    raw = demo.demo_config(shop, tmp_path, None, "http://testserver.local")
+    raw["stores"] = [s for s in raw["stores"] if s["type"] == "sql"]
+    (tmp_path / "dsr.yaml").write_text(yaml.safe_dump({**raw, **CONFIG}, allow_unicode=True))
+    app_settings = settings.model_copy(update={"config": tmp_path / "dsr.yaml"})
+    async with AsyncTestClient(
+        app=create_app(app_settings), base_url="http://testserver.local"
+    ) as client:
+        await _agent_session(client, settings, "anna")
+        page = await client.get("/console/new")
+        assert 'name="identifier_contract_no"' in page.text  # every declared type, for agents
+        refused = await _intake(client, customer_number="K100001", identifier_loyalty_id="L" * 80)
+        assert refused.status_code == 400 and 'href="#identifier_loyalty_id"' in refused.text
+        recorded = await _intake(
+            client, customer_number="K100001", identifier_contract_no="Nr. 55-01"
+        )
+        assert recorded.status_code == 200, recorded.text
+    assert await _claimed(db, settings) == [{"contract_no": "5501"}]

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.config import localized
 from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput
 from dsr.domain.vocabulary import RequestKind, RequestStatus, Role
@@ -26,6 +27,7 @@ from dsr.rendering import long_date
 from dsr.schemas import RequestIn
 from dsr.security import ratelimit
 from dsr.services.intake import FACTS, PhoneIntake
+from dsr.services.public import IDENTIFIER_INPUT
 from dsr.services.requests import RequestService
 from dsr.services.staff import add_staff
 from dsr.services.staff_auth import SignIn, StaffAuth, reset_totp
@@ -248,6 +250,11 @@ class ConsoleController(Controller):
                 "subject": {
                     "name": form.get("name", ""),
                     "customer_number": form.get("customer_number") or None,
+                    "identifiers": {
+                        t.name: value
+                        for t in request.app.state.config.identifiers
+                        if (value := form.get(IDENTIFIER_INPUT + t.name, "").strip())
+                    },
                 },
                 "changes": (
                     [
@@ -272,7 +279,9 @@ class ConsoleController(Controller):
             return self._intake(request, form, fields)
         except InvalidInput as exc:
             fields = {
-                k.replace("subject.", "").replace("changes", "change_value"): v
+                k.replace("subject.identifiers.", IDENTIFIER_INPUT)
+                .replace("subject.", "")
+                .replace("changes", "change_value"): v
                 for k, v in exc.fields.items()
             }
             return self._intake(request, form, fields)
@@ -375,6 +384,7 @@ class ConsoleController(Controller):
     ) -> Template:
         language = page_language(request)
         settings = request.app.state.settings
+        declared = request.app.state.config.identifiers
         now = utcnow()
         template = staff_page(
             request,
@@ -389,6 +399,7 @@ class ConsoleController(Controller):
                     "answer_channel",
                     "change_field",
                     "change_value",
+                    *(IDENTIFIER_INPUT + t.name for t in declared),
                 )
             },
             errors={name: message(code, language) for name, code in errors.items()},
@@ -396,7 +407,12 @@ class ConsoleController(Controller):
                 "kind": gettext(language, N_("Kind of request")),
                 "name": gettext(language, N_("Caller's name")),
                 "change_value": gettext(language, N_("New value")),
+                **{IDENTIFIER_INPUT + t.name: localized(t.label, language.value) for t in declared},
             },
+            identifier_fields=[
+                (IDENTIFIER_INPUT + t.name, localized(t.label, language.value), t.max_length)
+                for t in declared
+            ],
             kinds=[(k.value, gettext(language, KIND_NAMES[k])) for k in RequestKind],
             change_fields=[(k, gettext(language, v)) for k, v in CHANGE_FIELDS.items()],
             facts=[(k, gettext(language, v)) for k, v in FACT_LABELS.items()],
