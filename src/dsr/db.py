@@ -116,10 +116,6 @@ async def next_reference_number(session: AsyncSession, year: int) -> int:
     return int((await connection.execute(statement, {"year": year})).scalar_one())
 
 
-def reference_for(year: int, number: int) -> str:
-    return f"DSR-{year}-{number:06d}"
-
-
 @functools.cache
 def _counter_upsert(dialect: str) -> Any:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert

@@ -14,6 +14,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
 from dsr import artifacts
+from dsr.domain import references
 from dsr.domain.errors import NotFound
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
 from dsr.letters.office import LetterOffice
@@ -37,7 +38,9 @@ from dsr.web.dependencies import provide_letter_office, provide_public_desk
 from dsr.web.public import client_address
 
 REFERENCE = PathParameter(
-    pattern=r"^DSR-\d{4}-\d{6}$", max_length=16, description="e.g. DSR-2026-000042"
+    pattern=references.ROUTE_PATTERN,
+    max_length=references.MAX_LENGTH,
+    description="e.g. DSR-2026-000042",
 )
 
 

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import localized
+from dsr.domain import references
 from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput
 from dsr.domain.vocabulary import RequestKind, RequestStatus, Role
@@ -37,7 +38,9 @@ from dsr.web.pages import page, page_language, request_headline
 from dsr.web.public import client_address
 
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Reference = Annotated[str, PathParameter(pattern=r"^DSR-\d{4}-\d{6}$", max_length=16)]
+Reference = Annotated[
+    str, PathParameter(pattern=references.ROUTE_PATTERN, max_length=references.MAX_LENGTH)
+]
 Username = Annotated[str, PathParameter(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
 
 FACT_LABELS = {

@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.domain import references
 from dsr.domain.deadlines import receipt_date
 from dsr.domain.errors import DsrError, InvalidInput
 from dsr.domain.vocabulary import (
@@ -44,7 +45,9 @@ from dsr.web.console import staff_page
 from dsr.web.pages import page_language, request_headline
 
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Reference = Annotated[str, PathParameter(pattern=r"^DSR-\d{4}-\d{6}$", max_length=16)]
+Reference = Annotated[
+    str, PathParameter(pattern=references.ROUTE_PATTERN, max_length=references.MAX_LENGTH)
+]
 
 KINDS = frozenset(kind.value for kind in LetterKind)
 LETTER_UNSENT = N_("not sent yet: print it and send it by post")

@@ -22,8 +22,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import TextClause
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.db import next_reference_number, reference_for
+from dsr.db import next_reference_number
 from dsr.domain.errors import Conflict, InvalidTransition
+from dsr.domain.references import reference_for
 from dsr.domain.vocabulary import CLOSED_STATUSES, RequestStatus, VerificationLevel
 from dsr.models import Request, Subject
 from dsr.models.base import new_id, utcnow
