@@ -19,8 +19,8 @@ from email.utils import format_datetime
 
 import aiosmtplib
 import structlog
-from sqlalchemy import or_, update
-from sqlmodel import col, select
+from sqlalchemy import update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr import artifacts
@@ -31,6 +31,7 @@ from dsr.models.base import utcnow
 from dsr.notify.smtp import SmtpConfig, send_message
 from dsr.rendering import RenderedMail
 from dsr.security.fields import FieldCipher
+from dsr.workflows import queue
 
 log = structlog.get_logger("dsr.outbox")
 
@@ -170,38 +171,22 @@ async def deliver_due(
 async def _claim(
     database: Database, now: datetime, batch: int, lease: timedelta
 ) -> list[uuid.UUID]:
-    """Lease due rows: pending and due, or sending with an expired lease (a crashed sender)."""
+    """Lease due rows: pending and due, or sending with an expired lease (a crashed sender).
+    A message whose sender died on every attempt is failed, not sent again."""
     async with database.session_scope() as session:
-        due = (
-            await session.exec(
-                select(Outbox.id)
-                .where(
-                    or_(
-                        (col(Outbox.status) == "pending") & (col(Outbox.next_attempt_at) <= now),
-                        (col(Outbox.status) == "sending") & (col(Outbox.lease_until) < now),
-                    )
-                )
-                .order_by(col(Outbox.next_attempt_at))
-                .limit(batch)
-            )
-        ).all()
-    claimed: list[uuid.UUID] = []
-    for row_id in due:
-        async with database.session_scope() as session:
-            result = await session.exec(
-                update(Outbox)
-                .where(
-                    col(Outbox.id) == row_id,
-                    or_(
-                        col(Outbox.status) == "pending",
-                        (col(Outbox.status) == "sending") & (col(Outbox.lease_until) < now),
-                    ),
-                )
-                .values(status="sending", lease_until=now + lease, attempts=Outbox.attempts + 1)
-            )
-            if result.rowcount == 1:
-                claimed.append(row_id)
-    return claimed
+        taken = await queue.claim(
+            session,
+            Outbox,
+            ready="pending",
+            busy="sending",
+            now=now,
+            lease=lease,
+            batch=batch,
+            max_attempts=MAX_ATTEMPTS,
+        )
+    for row_id in taken.lost:
+        await _record_failure(database, row_id, "sender_lost", now, give_up=True)
+    return taken.claimed
 
 
 async def _record_failure(

@@ -21,15 +21,15 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
-from sqlmodel import col, select
+from sqlalchemy import update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.connectors.base import EraseResult, ExportFile, ExportResult, FindResult, RectifyResult
 from dsr.domain import retry
 from dsr.models import Request, Task
 from dsr.security.audit import append_event
-from dsr.workflows import plan
+from dsr.workflows import plan, queue
 from dsr.workflows.engine import SYSTEM
 
 BASE_BACKOFF = timedelta(seconds=10)
@@ -78,36 +78,20 @@ async def claim(
     """Lease ready tasks to ``worker`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL). A task
     whose lease ran out with its attempts used up — its worker kept dying on it — is failed
     for the DPO instead of claimed again."""
-    rows = (
-        await session.exec(
-            select(Task.id, Task.status, Task.attempts)
-            .where(
-                or_(
-                    and_(col(Task.status) == plan.PENDING, col(Task.next_attempt_at) <= now),
-                    and_(col(Task.status) == plan.RUNNING, col(Task.lease_until) < now),
-                )
-            )
-            .order_by(col(Task.next_attempt_at))
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    lost = [r[0] for r in rows if r[1] == plan.RUNNING and r[2] >= max_attempts]
-    ids = [r[0] for r in rows if r[0] not in lost]
-    if ids:
-        await session.exec(
-            update(Task)
-            .where(col(Task.id).in_(ids))
-            .values(
-                status=plan.RUNNING,
-                lease_owner=worker,
-                lease_until=now + lease,
-                attempts=Task.attempts + 1,
-            )
-        )
-    for task_id in lost:
+    taken = await queue.claim(
+        session,
+        Task,
+        ready=plan.PENDING,
+        busy=plan.RUNNING,
+        now=now,
+        lease=lease,
+        batch=batch,
+        max_attempts=max_attempts,
+        owner={"lease_owner": worker},
+    )
+    for task_id in taken.lost:
         await give_up(session, await session.get_one(Task, task_id), WORKER_LOST)
-    return ids
+    return taken.claimed
 
 
 def holds(task: Task, worker: str) -> bool:
