@@ -183,8 +183,18 @@ def _serve(args: argparse.Namespace) -> int:
     if not 1 <= args.workers <= 64:
         raise ConfigError("--workers takes a number from 1 to 64")
     settings = _settings()  # in demo mode this writes var/secrets.json once, for every process
+    proxies = settings.proxy_networks()
+    # X-Forwarded-For is believed only from the proxies the operator lists (uvicorn's own
+    # default, 127.0.0.1, let any local process choose the address every per-IP limit counts)
     if args.workers == 1:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+        uvicorn.run(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies,
+        )
         return 0
     if make_url(settings.database_url).get_backend_name() == "sqlite":
         raise ConfigError("several web processes need PostgreSQL (SQLite has one writer)")
@@ -197,6 +207,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="warning",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
     )
     Multiprocess(config, sockets=[_listening_socket(args.host, args.port)]).run()
     return 0
