@@ -134,21 +134,6 @@ async def test_forms_without_the_csrf_token_are_refused(console: Any) -> None:
     assert refused.status_code == 403
 
 
-def test_session_cookie_flags() -> None:
-    from dsr.web.console import _session_cookie
-
-    class App:
-        class state:
-            class settings:
-                base_url = "https://dsr.example.org"
-
-    class Fake:
-        app = App
-
-    cookie = _session_cookie(Fake, "token")  # type: ignore[arg-type]
-    assert (cookie.httponly, cookie.secure, cookie.samesite) == (True, True, "strict")
-
-
 EVERYONE = {"anonymous", "agent", "dpo", "admin"}
 STAFF = {"agent", "dpo", "admin"}
 DESK = {"agent", "dpo"}
@@ -190,6 +175,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/admin/staff"): {"admin"},
     ("POST", "/admin/staff/{username:str}/deactivate"): {"admin"},
     ("POST", "/admin/staff/{username:str}/reset"): {"admin"},
+    ("POST", "/admin/tokens/{token_id:uuid}/revoke"): {"admin"},
     ("GET", "/admin/config"): {"admin"},
     ("POST", "/api/v1/requests"): EVERYONE,  # public for channel web, staff for the others
     ("GET", "/api/v1/requests"): STAFF,
@@ -218,6 +204,7 @@ SAMPLE = {
     "{path:str}": "openapi.json",
     "{file_path:path}": "style.css",
     "{letter_id:uuid}": "00000000-0000-0000-0000-000000000000",
+    "{token_id:uuid}": "00000000-0000-0000-0000-000000000000",
     "{step:str}": "render",
 }
 
