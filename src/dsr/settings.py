@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     dev_mail_catcher: bool = Field(
         default=True, description="demo mode: serve an SMTP catcher on the DSR_SMTP_URL port"
     )
+    smtputf8: bool = Field(
+        default=True,
+        description="the SMTP server takes non-ASCII local parts (SMTPUTF8); false: refused",
+    )
     trusted_proxies: str = Field(
         default="",
         description="comma-separated addresses or networks whose X-Forwarded-For is believed",

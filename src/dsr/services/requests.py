@@ -62,6 +62,7 @@ class RequestService:
     timezone: str
     base_url: str = ""
     clock: Callable[[], datetime] = utcnow
+    smtputf8: bool = True  # our SMTP server delivers to non-ASCII local parts
 
     async def create(self, data: RequestIn, actor: Actor) -> RequestCreated:
         """Record a request and nothing else: on PostgreSQL one statement, committed at once
@@ -104,6 +105,10 @@ class RequestService:
         errors: dict[str, str] = {}
         if data.channel is Channel.WEB and not identity.email:
             errors["subject.email"] = "required"
+        elif (
+            identity.email and not self.smtputf8 and not identity.email.rpartition("@")[0].isascii()
+        ):  # the domain travels as IDNA, but "jürgen@" needs SMTPUTF8: never confirmable
+            errors["subject.email"] = "email_not_deliverable"
         if data.kind is RequestKind.RECTIFICATION and not data.changes:
             errors["changes"] = "required"
         details = self._clean_free_text(data.details, "details", errors)

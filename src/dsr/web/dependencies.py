@@ -38,6 +38,7 @@ def provide_request_service(state: State, session: NamedDependency[AsyncSession]
         region=settings.region,
         timezone=settings.timezone,
         base_url=settings.base_url.rstrip("/"),
+        smtputf8=settings.smtputf8,
     )
 
 
