@@ -33,7 +33,7 @@ from dsr.security.ratelimit import RateLimiter, SharedHits
 from dsr.security.vault import Vault
 from dsr.settings import Settings, with_secrets
 from dsr.web.api import LetterController, RequestController, processor_callback
-from dsr.web.auth import StaffAuthMiddleware, TokenCache
+from dsr.web.auth import CSRF_COOKIE, StaffAuthMiddleware, TokenCache, cookie_name
 from dsr.web.console import AdminController, ConsoleController, SignInController
 from dsr.web.dependencies import (
     provide_actions,
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
     smtp = SmtpConfig.from_url(settings.smtp_url)  # validates DSR_SMTP_URL at start-up
     templates = new_environment()
-    https = settings.base_url.startswith("https://")
+    https = settings.https
     catcher = (
         MailCatcher(host=smtp.host, port=smtp.port)
         if not settings.is_production and settings.dev_mail_catcher
@@ -153,7 +153,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
-            cookie_name="dsr_csrf",
+            cookie_name=cookie_name(CSRF_COOKIE, settings),
             cookie_secure=https,
             cookie_httponly=True,
             cookie_samesite="strict",

@@ -6,8 +6,9 @@ import argparse
 import asyncio
 import socket
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from dsr.security.audit import ChainReport
-    from dsr.services.staff import NewStaff
+    from dsr.services.staff import NewStaff, TokenInfo
 
 T = TypeVar("T")
 
@@ -95,7 +96,14 @@ def _parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="API tokens").add_subparsers(metavar="ACTION")
     create = token.add_parser("create", help="print a new API token for a staff user")
     create.add_argument("name")
+    create.add_argument("--label", default=None, help="what the token is for (up to 64 chars)")
     create.set_defaults(run=_token_create)
+    listing = token.add_parser("list", help="a staff user's tokens (never the tokens themselves)")
+    listing.add_argument("name")
+    listing.set_defaults(run=_token_list)
+    revoke = token.add_parser("revoke", help="revoke one token by its id (from `token list`)")
+    revoke.add_argument("id", type=_uuid, metavar="ID")
+    revoke.set_defaults(run=_token_revoke)
 
     deadline = commands.add_parser("deadline", help="the Art. 12(3) due date for a receipt date")
     deadline.add_argument("received", type=_iso_date, metavar="YYYY-MM-DD")
@@ -150,6 +158,13 @@ def _iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date in the form YYYY-MM-DD: {value!r}") from None
 
 
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a token id: {value!r}") from None
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -191,8 +206,18 @@ def _serve(args: argparse.Namespace) -> int:
     if not 1 <= args.workers <= 64:
         raise ConfigError("--workers takes a number from 1 to 64")
     settings = _settings()  # in demo mode this writes var/secrets.json once, for every process
+    proxies = settings.proxy_networks()
+    # X-Forwarded-For is believed only from the proxies the operator lists (uvicorn's own
+    # default, 127.0.0.1, let any local process choose the address every per-IP limit counts)
     if args.workers == 1:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+        uvicorn.run(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies,
+        )
         return 0
     if make_url(settings.database_url).get_backend_name() == "sqlite":
         raise ConfigError("several web processes need PostgreSQL (SQLite has one writer)")
@@ -205,6 +230,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="warning",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
     )
     Multiprocess(config, sockets=[_listening_socket(args.host, args.port)]).run()
     return 0
@@ -430,9 +457,42 @@ def _token_create(args: argparse.Namespace) -> int:
     from dsr.workflows.engine import SYSTEM
 
     async def work(session: AsyncSession, settings: Settings) -> str:
-        return await create_token(session, args.name, SYSTEM)
+        return await create_token(session, args.name, SYSTEM, label=args.label)
 
     print(_with_database(work))
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    from dsr.services.staff import list_tokens
+
+    async def work(session: AsyncSession, settings: Settings) -> list[TokenInfo]:
+        return await list_tokens(session, args.name)
+
+    def when(moment: datetime | None) -> str:
+        return moment.isoformat(timespec="seconds") if moment else "-"
+
+    print(
+        "id                                    created                    last used"
+        "                  revoked                    label"
+    )
+    for info in _with_database(work):
+        print(
+            f"{info.id}  {when(info.created_at):25}  {when(info.last_used_at):25}  "
+            f"{when(info.revoked_at):25}  {info.label or ''}"
+        )
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from dsr.services.staff import revoke_token
+    from dsr.workflows.engine import SYSTEM
+
+    async def work(session: AsyncSession, settings: Settings) -> bool:
+        return await revoke_token(session, args.id, SYSTEM)
+
+    revoked = _with_database(work)
+    print(f"token {args.id} {'revoked' if revoked else 'was revoked already'}")
     return 0
 
 

@@ -52,10 +52,44 @@ class Settings(BaseSettings):
     dev_mail_catcher: bool = Field(
         default=True, description="demo mode: serve an SMTP catcher on the DSR_SMTP_URL port"
     )
+    smtputf8: bool = Field(
+        default=True,
+        description="the SMTP server takes non-ASCII local parts (SMTPUTF8); false: refused",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks whose X-Forwarded-For is believed",
+    )
+    session_max_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="a staff session ends this long after sign-in"
+    )
 
     @property
     def is_production(self) -> bool:
         return self.env is Mode.PRODUCTION
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def proxy_networks(self) -> list[str]:
+        """``DSR_TRUSTED_PROXIES`` checked and written as uvicorn reads them: addresses, and
+        networks with their prefix (``10.0.0.0/8``)."""
+        import ipaddress
+
+        entries = []
+        for entry in (part.strip() for part in self.trusted_proxies.split(",")):
+            if not entry:
+                continue
+            try:
+                network = ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"DSR_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+                ) from exc
+            single = network.num_addresses == 1 and "/" not in entry
+            entries.append(str(network.network_address) if single else str(network))
+        return entries
 
     def missing_secrets(self) -> list[str]:
         return [f"DSR_{name.upper()}" for name in SECRET_FIELDS if not getattr(self, name)]

@@ -46,6 +46,7 @@ class MailCatcher:
     host: str = "127.0.0.1"
     port: int = 1025
     mails: list[CaughtMail] = field(default_factory=list)
+    smtputf8: bool = True  # addresses with non-ASCII local parts (RFC 6531)
     _server: asyncio.AbstractServer | None = None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
@@ -65,7 +66,9 @@ class MailCatcher:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: SMTP(self, hostname="dsr-catcher", loop=loop), self.host, self.port
+            lambda: SMTP(self, hostname="dsr-catcher", loop=loop, enable_SMTPUTF8=self.smtputf8),
+            self.host,
+            self.port,
         )
         if self.port == 0:
             sockets: Any = self._server.sockets

@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr import artifacts
 from dsr.db import Database
 from dsr.domain import retry
+from dsr.domain.identity import transport_address
 from dsr.models import Artifact, Outbox
 from dsr.models.base import utcnow
 from dsr.notify.smtp import SmtpConfig, send_message
@@ -94,7 +95,8 @@ def build_message(
     body = cipher.decrypt_json("outbox.body", row.body_enc)
     message = EmailMessage()
     message["From"] = Address(addr_spec=sender_address)
-    message["To"] = Address(addr_spec=recipient)
+    local, _, domain = transport_address(recipient).rpartition("@")
+    message["To"] = Address(username=local, domain=domain)  # a non-ASCII local part parses
     message["Subject"] = row.subject.replace("\r", " ").replace("\n", " ")
     message["Message-ID"] = row.message_id
     message["Date"] = format_datetime(row.created_at)
@@ -154,7 +156,11 @@ async def deliver_due(
             await send(smtp, message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             failed += 1
-            await _record_failure(database, row_id, type(exc).__name__, now)
+            # a server without SMTPUTF8 will not take a non-ASCII local part later either
+            hopeless = (
+                isinstance(exc, aiosmtplib.SMTPNotSupported) and not str(message["To"]).isascii()
+            )
+            await _record_failure(database, row_id, type(exc).__name__, now, give_up=hopeless)
             continue
         sent += 1
         async with database.session_scope() as session:

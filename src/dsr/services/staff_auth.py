@@ -26,11 +26,13 @@ from dsr.models.base import utcnow
 from dsr.security.audit import append_event
 from dsr.security.fields import FieldCipher
 from dsr.security.passwords import hash_password, token_digest, verify_password
+from dsr.services.staff import revoke_tokens_of
 from dsr.workflows.engine import Actor
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
 IDLE_TIMEOUT = timedelta(minutes=30)
+MAX_SESSION = timedelta(hours=12)  # however active; DSR_SESSION_MAX_HOURS
 TOUCH_EVERY = timedelta(minutes=1)
 MIN_PASSWORD = 12
 ENROL, FULL = "enrol", "full"
@@ -74,6 +76,7 @@ def totp_counter(secret: str, code: str, now: datetime, window: int = 1) -> int 
 class StaffAuth:
     session: AsyncSession
     cipher: FieldCipher
+    max_session: timedelta = MAX_SESSION
 
     async def sign_in(self, username: str, password: str, code: str) -> SignInResult:
         now = utcnow()
@@ -156,7 +159,11 @@ class StaffAuth:
             return None
         record, staff = row
         now = utcnow()
-        if not staff.active or record.last_seen_at < now - IDLE_TIMEOUT:
+        if (
+            not staff.active
+            or record.last_seen_at < now - IDLE_TIMEOUT
+            or record.created_at < now - self.max_session
+        ):
             await self.session.exec(delete(StaffSession).where(col(StaffSession.id) == record.id))
             return None
         if record.last_seen_at < now - TOUCH_EVERY:
@@ -219,7 +226,11 @@ async def reset_totp(
         )
     )
     await session.exec(delete(StaffSession).where(col(StaffSession.staff_id) == staff_id))
+    revoked = await revoke_tokens_of(session, staff_id)
     await append_event(
-        session, actor=actor.label, action="staff.totp_reset", payload={"staff": str(staff_id)}
+        session,
+        actor=actor.label,
+        action="staff.totp_reset",
+        payload={"staff": str(staff_id), "tokens_revoked": revoked},
     )
     return password

@@ -64,7 +64,7 @@ class RequestController(Controller):
         before_request=require_json,
         status_code=HTTP_201_CREATED,
         summary="Record a request",
-        description="Public for channel 'web'; staff only for phone, e-mail and letter.",
+        description="Public for channel 'web'; agents and the DPO for phone, e-mail and letter.",
     )
     async def create(
         self,
@@ -105,8 +105,9 @@ class RequestController(Controller):
 
     @get(
         "/",
-        guards=[requires_role(Role.AGENT, Role.DPO, Role.ADMIN)],
+        guards=[requires_role(Role.AGENT, Role.DPO)],
         summary="List requests in deadline order",
+        description="Agents see the requests they recorded; admins none.",
     )
     async def list_requests(
         self,
@@ -173,8 +174,9 @@ class RequestController(Controller):
 
     @get(
         "/{reference:str}",
-        guards=[requires_role(Role.AGENT, Role.DPO, Role.ADMIN)],
+        guards=[requires_role(Role.AGENT, Role.DPO)],
         summary="One request with its tasks, letters and timeline",
+        description="For the DPO. An agent gets status and dates of their own requests only.",
     )
     async def detail(
         self,

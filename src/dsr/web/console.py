@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
@@ -30,10 +33,16 @@ from dsr.security import ratelimit
 from dsr.services.intake import FACTS, PhoneIntake
 from dsr.services.public import IDENTIFIER_INPUT
 from dsr.services.requests import RequestService
-from dsr.services.staff import add_staff
+from dsr.services.staff import add_staff, list_tokens, revoke_token
 from dsr.services.staff_auth import SignIn, StaffAuth, reset_totp
 from dsr.text import CHANGE_FIELDS, KIND_NAMES, STATUS_NAMES
-from dsr.web.auth import SESSION_COOKIE, current_actor, requires_enrolment, requires_role
+from dsr.web.auth import (
+    SESSION_COOKIE,
+    cookie_name,
+    current_actor,
+    requires_enrolment,
+    requires_role,
+)
 from dsr.web.pages import page, page_language, request_headline
 from dsr.web.public import client_address
 
@@ -66,15 +75,20 @@ LANDING = {
 
 
 def _session_cookie(request: Request[Any, Any, Any], token: str | None) -> Cookie:
+    settings = request.app.state.settings
     return Cookie(
-        key=SESSION_COOKIE,
+        key=cookie_name(SESSION_COOKIE, settings),
         value=token or "",
         max_age=None if token else 0,
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.base_url.startswith("https://"),
+        secure=settings.https,
         path="/",
     )
+
+
+def _session_token(request: Request[Any, Any, Any]) -> str:
+    return request.cookies.get(cookie_name(SESSION_COOKIE, request.app.state.settings), "")
 
 
 def staff_page(
@@ -148,7 +162,7 @@ class SignInController(Controller):
         try:
             token = await auth.enrol(
                 actor,
-                request.cookies.get(SESSION_COOKIE, ""),
+                _session_token(request),
                 str(data.get("password", "")),
                 str(data.get("repeat", "")),
                 str(data.get("code", "")),
@@ -166,7 +180,7 @@ class SignInController(Controller):
     async def sign_out(
         self, request: Request[Any, Any, Any], session: NamedDependency[AsyncSession]
     ) -> Redirect:
-        token = request.cookies.get(SESSION_COOKIE)
+        token = _session_token(request)
         if token:
             await StaffAuth(session, request.app.state.vault.cipher).sign_out(token)
         return Redirect(
@@ -493,7 +507,19 @@ class AdminController(Controller):
         password = await reset_totp(
             session, request.app.state.vault.cipher, person.id, current_actor(request)
         )
+        request.app.state.tokens.clear()  # the reset revoked the person's API tokens
         return await self._staff(request, session, {"username": username, "password": password}, {})
+
+    @post("/tokens/{token_id:uuid}/revoke")
+    async def revoke(
+        self,
+        request: Request[Any, Any, Any],
+        token_id: Annotated[UUID, PathParameter()],
+        session: NamedDependency[AsyncSession],
+    ) -> Redirect:
+        await revoke_token(session, token_id, current_actor(request))
+        request.app.state.tokens.clear()  # other processes drop their tokens within seconds
+        return Redirect("/admin/staff", status_code=HTTP_303_SEE_OTHER)
 
     @get("/config")
     async def config(self, request: Request[Any, Any, Any]) -> Template:
@@ -517,17 +543,33 @@ class AdminController(Controller):
     ) -> Template:
         language = page_language(request)
         people = (await session.exec(select(Staff).order_by(col(Staff.username)))).all()
+        timezone = request.app.state.settings.timezone
         template = staff_page(
             request,
             "admin_staff.html",
             N_("Staff"),
             staff=people,
+            tokens=[
+                {
+                    "id": str(token.id),
+                    "username": token.username,
+                    "label": token.label or "",
+                    "created": local_time(token.created_at, timezone),
+                    "last_used": local_time(token.last_used_at, timezone),
+                }
+                for token in await list_tokens(session, revoked=False)
+            ],
             shown=shown,
             errors={k: message(v, language) for k, v in errors.items()},
         )
         if errors:
             template.status_code = HTTP_400_BAD_REQUEST
         return template
+
+
+def local_time(moment: datetime | None, timezone: str) -> str:
+    """``01.12.2026 20:15`` in the desk's time zone (staff pages), or empty."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%d.%m.%Y %H:%M") if moment else ""
 
 
 def _parse_checked(value: str) -> dict[str, bool]:

@@ -249,6 +249,7 @@ class DpoController(Controller):
         language = page_language(request)
         found = await request_service.visible(reference, actor)
         detail = await request_service.detail_of(found)
+        events, tasks, letters = detail.timeline or [], detail.tasks or [], detail.letters or []
         earlier = await request_service.earlier_requests(found)
         status = RequestStatus(found.status)
         today = receipt_date(utcnow(), request.app.state.settings.timezone)
@@ -280,10 +281,10 @@ class DpoController(Controller):
                         else ""
                     ),
                 )
-                for e in detail.timeline
+                for e in events
                 for local in [e.at.astimezone(zone)]
             ],
-            results={t.id: describe_result(t.result or {}, language) for t in detail.tasks},
+            results={t.id: describe_result(t.result or {}, language) for t in tasks},
             earlier=[
                 (
                     r.reference,
@@ -309,7 +310,7 @@ class DpoController(Controller):
                 and today <= found.due_on,
                 "withdraw": status.is_open,
             },
-            has_package=any(e.action == "package.built" for e in detail.timeline),
+            has_package=any(e.action == "package.built" for e in events),
             letters=[
                 (
                     letter,
@@ -317,7 +318,7 @@ class DpoController(Controller):
                     gettext(language, TITLES[LetterKind(letter.kind)]),
                     gettext(language, LETTER_CHANNELS.get(letter.channel or "", LETTER_UNSENT)),
                 )
-                for letter in detail.letters
+                for letter in letters
             ],
             pdf_available=soffice() is not None,
             notice=gettext(language, N_("Done.")) if notice else None,
