@@ -31,7 +31,7 @@ from dsr.workflows.engine import SUBJECT, SYSTEM
 
 async def staff_token(settings: Settings, username: str, role: Role) -> dict[str, str]:
     """Create a staff user with an API token; return the Authorization header."""
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     try:
         async with database.session_scope() as session:
             cipher = FieldCipher.from_config(settings.encryption_keys)
@@ -76,6 +76,7 @@ def worker_env(settings: Settings, config: Path, var_dir: Path, **extra: str) ->
         "DSR_VAR_DIR": str(var_dir),
         "DSR_ENCRYPTION_KEYS": settings.encryption_keys,
         "DSR_HMAC_KEY": settings.hmac_key,
+        "DSR_AUDIT_KEY": settings.audit_key,
         "DSR_SECRET_KEY": settings.secret_key,
         "DSR_TICK_SECONDS": "0.2",
         **{f"DSR_{name.upper()}": value for name, value in extra.items()},

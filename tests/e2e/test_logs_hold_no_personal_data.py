@@ -63,7 +63,7 @@ async def test_a_full_flow_logs_no_personal_data(
             ]
         }
     )
-    database = Database.from_url(web_settings.database_url)  # the test's own event loop
+    database = Database.from_settings(web_settings)  # the test's own event loop
     try:
         failing = MemoryConnector("shop", failures=10)
         await Runner(database, config, {"shop": failing}, vault, max_attempts=1).drain()
