@@ -180,7 +180,7 @@ async def chain_all(session: AsyncSession) -> int:
 async def _waiting(session: AsyncSession) -> bool:
     c = _EVENTS.c
     query = sa_select(c.id).where(c.seq.is_(None), c.refused_at.is_(None)).limit(1)
-    return (await session.execute(query)).first() is not None
+    return (await (await session.connection()).execute(query)).first() is not None
 
 
 @dataclass(frozen=True, slots=True)
