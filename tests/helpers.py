@@ -20,13 +20,16 @@ from dsr.domain.vocabulary import Role
 from dsr.letters.office import LetterOffice
 from dsr.models import Request
 from dsr.models.base import utcnow
+from dsr.notify.smtp import SmtpConfig
 from dsr.rendering import new_environment
+from dsr.scheduler import Jobs
 from dsr.security.fields import FieldCipher
 from dsr.security.vault import Vault
 from dsr.services.staff import add_staff, create_token
 from dsr.settings import Settings
 from dsr.workflows import engine
 from dsr.workflows.engine import SUBJECT, SYSTEM
+from dsr.workflows.runner import Runner
 
 
 async def staff_token(settings: Settings, username: str, role: Role) -> dict[str, str]:
@@ -108,6 +111,14 @@ def letter_office(session: Any, config: DsrConfig, settings: Settings) -> Letter
         secret_key=settings.secret_key,
         letters_dir=LETTERS_DIR,
     )
+
+
+def scheduler_jobs(database: Database, settings: Settings, anchor_path: Path | None = None) -> Jobs:
+    """The scheduler's jobs on the test's database, with no data stores."""
+    vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
+    runner = Runner(database, DsrConfig(), {}, vault)
+    smtp = SmtpConfig.from_url(settings.smtp_url)
+    return Jobs(database, vault, smtp, "dpo@example.org", runner, anchor_path=anchor_path)
 
 
 def free_port() -> int:

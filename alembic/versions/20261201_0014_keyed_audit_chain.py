@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import context, op
 
+from dsr.domain.errors import ConfigError
 from dsr.models.base import UTCDateTime
 from dsr.security.audit import GENESIS, ChainWalk
 from dsr.security.audit_keys import AuditKey
@@ -58,13 +59,14 @@ OLD_EVENT = sa.table("event", *(sa.column(c.name, c.type) for c in _COLUMNS))
 
 
 def upgrade() -> None:
-    op.add_column("event", sa.Column("nonce", sa.String(length=32), nullable=True))
-    op.add_column("event", sa.Column("mac", sa.String(length=64), nullable=True))
-    op.add_column("event", sa.Column("refused_at", sa.DateTime(timezone=True), nullable=True))
     connection = op.get_bind()
     key = _key(connection)
     if key is not None:
-        _verify_legacy(connection)
+        _verify_legacy(connection)  # before anything changes
+    op.add_column("event", sa.Column("nonce", sa.String(length=32), nullable=True))
+    op.add_column("event", sa.Column("mac", sa.String(length=64), nullable=True))
+    op.add_column("event", sa.Column("refused_at", sa.DateTime(timezone=True), nullable=True))
+    if key is not None:
         _rekey(connection, key)
     with op.batch_alter_table("event") as batch:
         batch.alter_column("nonce", existing_type=sa.String(length=32), nullable=False)
@@ -91,7 +93,7 @@ def _key(connection: sa.Connection) -> AuditKey | None:
         return None
     secret = context.config.attributes.get("audit_key") or ""
     if not secret:
-        raise RuntimeError(
+        raise ConfigError(
             "this migration re-keys the audit chain: run it with `dsr db upgrade` and "
             "DSR_AUDIT_KEY set (in demo mode var/secrets.json holds it)"
         )
@@ -138,7 +140,7 @@ def _verify_keyed(connection: sa.Connection, key: AuditKey) -> None:
 
 
 def _refuse(problem: str) -> None:
-    raise RuntimeError(f"{problem}: only a verified chain is migrated (nothing was changed)")
+    raise ConfigError(f"{problem}: only a verified chain is migrated (nothing was changed)")
 
 
 class _Sealed:

@@ -16,8 +16,9 @@ _TABLE = re.compile(r"(?:^\s*UPDATE|\bINTO|\bFROM|\bTABLE)\s+\"?([A-Za-z_][\w.]*
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper())
-    # Libraries that log peers or envelopes (addresses are personal data) stay quiet.
-    for noisy in ("apscheduler", "mail.log", "httpx", "uvicorn.access"):
+    # Libraries that log peers or envelopes (addresses are personal data), or statements
+    # with their parameters (aiosqlite, at DEBUG), stay quiet.
+    for noisy in ("apscheduler", "mail.log", "httpx", "uvicorn.access", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[

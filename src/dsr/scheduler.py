@@ -3,6 +3,7 @@ so any number of instances (web processes, ``dsr worker``) can run it side by si
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -120,6 +121,7 @@ def build_scheduler(jobs: Jobs, interval_seconds: float) -> AsyncIOScheduler:
         scheduler.add_job(
             _logged(job_id, function),
             "interval",
+            name=job_id,
             seconds=seconds,
             id=job_id,
             coalesce=True,
@@ -137,6 +139,8 @@ def _logged(job_id: str, job: Callable[[], Awaitable[None]]) -> Callable[[], Awa
     async def run() -> None:
         try:
             await job()
+        except asyncio.CancelledError:  # shutting down mid-tick: the job's task ends here
+            log.info("scheduler job stopped", job=job_id)
         except Exception as exc:  # noqa: BLE001 - any failure of a tick is logged, not raised
             log.error("scheduler job failed", job=job_id, **error_fields(exc))
 

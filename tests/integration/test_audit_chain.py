@@ -15,13 +15,11 @@ from sqlalchemy import delete, insert, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from dsr.config import DsrConfig
 from dsr.db import Database
 from dsr.domain.errors import ConfigError
 from dsr.models import Event
 from dsr.models.base import utcnow
-from dsr.notify.smtp import SmtpConfig
-from dsr.scheduler import Jobs, build_scheduler
+from dsr.scheduler import build_scheduler
 from dsr.security.audit import (
     GENESIS,
     Anchor,
@@ -35,9 +33,8 @@ from dsr.security.audit import (
     write_anchor,
 )
 from dsr.security.audit_keys import AuditKey
-from dsr.security.vault import Vault
 from dsr.settings import Settings
-from dsr.workflows.runner import Runner
+from tests.helpers import scheduler_jobs
 
 OTHER_KEY = AuditKey.from_secret("an-attackers-own-key-0123456789-abcdef")
 
@@ -64,13 +61,6 @@ async def _report(db: Database) -> tuple[bool, int | None, int]:
 async def _anchor(db: Database) -> Anchor:
     async with db.session_scope() as session:
         return await head_anchor(session)
-
-
-def _jobs(db: Database, settings: Settings, anchor_path: Path | None = None) -> Jobs:
-    vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
-    runner = Runner(db, DsrConfig(), {}, vault)
-    smtp = SmtpConfig.from_url(settings.smtp_url)
-    return Jobs(db, vault, smtp, "dpo@example.org", runner, anchor_path=anchor_path)
 
 
 async def _forge(db: Database, key: AuditKey | None = OTHER_KEY, **row: object) -> int:
@@ -250,7 +240,7 @@ async def test_an_event_inserted_behind_dsrs_back_is_reported_and_never_chained(
     )  # fmt: skip
     assert report.pending == 1
 
-    sealer = build_scheduler(_jobs(db, settings), 1.0).get_job("audit")
+    sealer = build_scheduler(scheduler_jobs(db, settings), 1.0).get_job("audit")
     await sealer.func()  # the scheduler's own job, as it runs every second
     await sealer.func()
     async with db.session_scope() as session:
@@ -326,7 +316,7 @@ async def test_the_scheduler_appends_one_anchor_a_day(
 ) -> None:
     path = tmp_path / "anchors.jsonl"
     await _chain_of(db, 3)
-    jobs = _jobs(db, settings, path)
+    jobs = scheduler_jobs(db, settings, path)
     assert await jobs.anchor_audit() is True
     await _chain_of(db, 1)
     assert await jobs.anchor_audit() is False  # once a day, whichever instance comes first
@@ -342,7 +332,7 @@ async def test_an_unwritable_anchor_path_is_tried_again_the_next_tick(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
     path = tmp_path / "missing-dir" / "anchors.jsonl"
-    jobs = _jobs(db, settings, path)
+    jobs = scheduler_jobs(db, settings, path)
     with pytest.raises(ConfigError, match="cannot write the anchor file"):
         await jobs.anchor_audit()
     path.parent.mkdir()

@@ -71,14 +71,28 @@ async def append_event(
     """Record one event in the caller's transaction (written with it, in one statement, at
     commit or at ``flush_events``); nothing is written if the transaction rolls back."""
     sync = session.sync_session
-    key = session_key(sync)
+    row = new_event_row(session, actor=actor, action=action, request_id=request_id, payload=payload)
     if not sync.info.get(_HOOKED):
         orm_events.listen(sync, "before_commit", _write_sync)
         orm_events.listen(sync, "after_rollback", _forget)
         sync.info[_HOOKED] = True
+    sync.info.setdefault(_PENDING, []).append(row)
+
+
+def new_event_row(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    request_id: uuid.UUID | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An event's row as dsr's writer makes it: with a fresh nonce and the writer's MAC.
+    ``append_event`` writes it; a statement that stores an event itself inserts it as is."""
+    key = session_key(session)
     clean_payload = json.loads(json.dumps(dict(payload or {}), default=str))
     at, nonce = utcnow(), secrets.token_hex(16)
-    row = {
+    return {
         "at": at,
         "actor": actor,
         "request_id": request_id,
@@ -87,7 +101,6 @@ async def append_event(
         "nonce": nonce,
         "mac": key.event_mac(nonce, at, actor, request_id, action, clean_payload),
     }
-    sync.info.setdefault(_PENDING, []).append(row)
 
 
 async def flush_events(session: AsyncSession) -> None:
