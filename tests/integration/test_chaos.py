@@ -184,31 +184,38 @@ async def test_killed_workers_and_a_database_restart_lose_nothing_and_repeat_not
     rng = random.Random(4711)  # noqa: S311 - fault timing, not security
     kills = restarts = mid_work = 0
     deadline = time.monotonic() + 120 + 2 * REQUESTS
-    while time.monotonic() < deadline:
-        worker = subprocess.Popen(  # noqa: ASYNC220 - a process we kill on purpose
-            [sys.executable, "-m", "dsr.cli", "worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        await asyncio.sleep(rng.uniform(2.0, 3.0))  # start-up takes ~2 s of it
-        if kills == 2 and not restarts:  # the database goes away
-            own_postgres.restart()
-            restarts += 1
-            await db.engine.dispose()
-            await _wait_for_postgres(db)
-            await asyncio.sleep(1.0)  # the worker meets the restarted server on its own
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
-        kills += 1
-        async with db.session_scope() as session:
-            open_ = (await session.exec(select(Request).where(Request.status != "completed"))).all()
-            unsent = (await session.exec(select(Outbox).where(Outbox.status != "sent"))).all()
-        if open_ or unsent:
-            mid_work += 1  # this worker died with work left over
-        elif kills >= 3:  # done, and the database restart (third life) has happened
-            break
-
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        while time.monotonic() < deadline:
+            worker = subprocess.Popen(  # noqa: ASYNC220 - a process we kill on purpose
+                [sys.executable, "-m", "dsr.cli", "worker"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+            await asyncio.sleep(rng.uniform(2.0, 3.0))  # start-up takes ~2 s of it
+            if kills == 2 and not restarts:  # the database goes away
+                own_postgres.restart()
+                restarts += 1
+                await db.engine.dispose()
+                await _wait_for_postgres(db)
+                await asyncio.sleep(1.0)  # the worker meets the restarted server on its own
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(10)
+            kills += 1
+            async with db.session_scope() as session:
+                open_ = (
+                    await session.exec(select(Request).where(Request.status != "completed"))
+                ).all()
+                unsent = (await session.exec(select(Outbox).where(Outbox.status != "sent"))).all()
+            if open_ or unsent:
+                mid_work += 1  # this worker died with work left over
+            elif kills >= 3:  # done, and the database restart (third life) has happened
+                break
+    finally:  # a failure above leaves no worker of ours running
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+            worker.wait(10)
     log.close()
     async with db.session_scope() as session:
         requests = (await session.exec(select(Request))).all()
