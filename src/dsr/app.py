@@ -29,6 +29,7 @@ from dsr.notify.catcher import MailCatcher
 from dsr.notify.smtp import SmtpConfig
 from dsr.rendering import new_environment
 from dsr.scheduler import running_worker
+from dsr.security.audit_keys import AuditKey
 from dsr.security.ratelimit import RateLimiter, SharedHits
 from dsr.security.vault import Vault
 from dsr.settings import Settings, with_secrets
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     configure_logging(settings.log_level)
     config = load_config(settings.config, required=settings.is_production)
     vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
+    AuditKey.from_secret(settings.audit_key)  # validates DSR_AUDIT_KEY at start-up
     smtp = SmtpConfig.from_url(settings.smtp_url)  # validates DSR_SMTP_URL at start-up
     templates = new_environment()
     https = settings.https
@@ -76,7 +78,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        db = database or Database.from_url(settings.database_url)
+        db = database or Database.from_settings(settings)
         app.state.db = db
         if db.dialect == "postgresql":  # several web processes count the same hits
             app.state.limiter = RateLimiter(shared=SharedHits(db.engine, vault.index))

@@ -19,7 +19,7 @@ from dsr.settings import Settings, with_secrets
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
-    from dsr.security.audit import ChainReport
+    from dsr.security.audit import Anchor, ChainReport
     from dsr.services.staff import NewStaff, TokenInfo
 
 T = TypeVar("T")
@@ -122,8 +122,16 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_letters_check)
 
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(metavar="ACTION")
-    verify = audit.add_parser("verify", help="check the hash chain")
+    verify = audit.add_parser("verify", help="check the keyed hash chain (changes nothing)")
+    verify.add_argument(
+        "--anchor", type=Path, metavar="FILE", help="anchors from `dsr audit anchor`: truncation"
+    )
     verify.set_defaults(run=_audit_verify)
+    anchor = audit.add_parser("anchor", help="export the chain's head to keep elsewhere")
+    anchor.add_argument(
+        "--output", type=Path, metavar="FILE", help="append to FILE (default: print it)"
+    )
+    anchor.set_defaults(run=_audit_anchor)
     return parser
 
 
@@ -186,7 +194,7 @@ def _with_database(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
     settings = _settings()
 
     async def run() -> T:
-        database = Database.from_url(settings.database_url)
+        database = Database.from_settings(settings)
         try:
             async with database.session_scope() as session:
                 return await work(session, settings)
@@ -269,7 +277,7 @@ def _worker(args: argparse.Namespace) -> int:
     config = load_config(settings.config, required=settings.is_production)
 
     async def run() -> None:
-        database = Database.from_url(settings.database_url)
+        database = Database.from_settings(settings)
         vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
         connectors = build_connectors(config, settings.hmac_key.encode(), settings.base_url)
         stop = asyncio.Event()
@@ -423,7 +431,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     from dsr import migrations
 
     settings = _settings()
-    migrations.upgrade(settings.database_url, args.revision)
+    migrations.upgrade(settings.database_url, args.revision, settings.audit_key)
     print(f"database at {args.revision}")
     return 0
 
@@ -431,7 +439,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _db_downgrade(args: argparse.Namespace) -> int:
     from dsr import migrations
 
-    migrations.downgrade(_settings().database_url, args.revision)
+    settings = _settings()
+    migrations.downgrade(settings.database_url, args.revision, settings.audit_key)
     print(f"database at {args.revision}")
     return 0
 
@@ -505,22 +514,57 @@ def _deadline(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from dsr.security.audit import chain_all, verify_chain
+    from dsr.security.audit import read_anchors, verify_chain
 
-    async def chain(session: AsyncSession, settings: Settings) -> int:
-        return await chain_all(session)  # events written but not chained yet
-
-    chained = _with_database(chain)
+    anchors = read_anchors(args.anchor) if args.anchor else []
 
     async def work(session: AsyncSession, settings: Settings) -> ChainReport:
-        return await verify_chain(session)
+        return await verify_chain(session, anchors)
 
     report = _with_database(work)
-    if report.ok:
-        print(f"audit chain intact: {report.checked} events ({chained} chained just now)")
-        return 0
-    print(f"audit chain broken at seq {report.first_bad_seq}: {report.problem}", file=sys.stderr)
-    return 1
+    if report.refused:
+        shown = ", ".join(str(event_id) for event_id in report.refused_ids)
+        more = ", …" if report.refused > len(report.refused_ids) else ""
+        print(
+            f"{report.refused} events outside the chain were not written by dsr "
+            f"(no valid writer MAC, never chained): ids {shown}{more}",
+            file=sys.stderr,
+        )
+    if report.first_bad_seq is not None:
+        print(
+            f"audit chain broken at seq {report.first_bad_seq}: {report.problem}", file=sys.stderr
+        )
+    if not report.ok:
+        return 1
+    against = f", matches {report.anchors} anchors" if anchors else ""
+    print(
+        f"audit chain intact: {report.checked} events{against} "
+        f"({report.pending} written by dsr and waiting for the sealer)"
+    )
+    return 0
+
+
+def _audit_anchor(args: argparse.Namespace) -> int:
+    """The head of a verified chain, printed or appended to a file."""
+    from dsr.security.audit import head_anchor, verify_chain, write_anchor
+
+    async def work(session: AsyncSession, settings: Settings) -> tuple[ChainReport, Anchor]:
+        return await verify_chain(session), await head_anchor(session)
+
+    report, anchor = _with_database(work)
+    if report.first_bad_seq is not None:
+        print(
+            f"dsr: not anchored: the audit chain is broken at seq {report.first_bad_seq}: "
+            f"{report.problem}",
+            file=sys.stderr,
+        )
+        return 1
+    if args.output:
+        write_anchor(args.output, anchor)
+        print(f"anchored seq {anchor.seq} in {args.output}")
+    else:
+        print(anchor.to_json())
+    return 0
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dsr.domain.errors import ConfigError
 
-SECRET_FIELDS = ("secret_key", "encryption_keys", "hmac_key")
+SECRET_FIELDS = ("secret_key", "encryption_keys", "hmac_key", "audit_key")
 
 
 class Mode(StrEnum):
@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         default="", description="comma-separated 'id:base64key' entries, newest first"
     )
     hmac_key: str = ""
+    audit_key: str = Field(
+        default="", description="keys the audit chain (HMAC); at least 32 characters"
+    )
+    audit_anchor_path: Path | None = Field(
+        default=None, description="the scheduler appends the audit chain's head here daily"
+    )
     region: str = "DE-NW"
     timezone: str = "Europe/Berlin"
     base_url: str = "http://127.0.0.1:8000"
@@ -122,6 +128,7 @@ def with_secrets(settings: Settings) -> Settings:
         "secret_key": stored.get("secret_key") or secrets.token_urlsafe(32),
         "encryption_keys": stored.get("encryption_keys") or new_encryption_key(),
         "hmac_key": stored.get("hmac_key") or secrets.token_urlsafe(32),
+        "audit_key": stored.get("audit_key") or secrets.token_urlsafe(32),
     }
     if generated != stored:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
