@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, delete, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,6 +29,8 @@ from dsr.db import conflict_insert
 from dsr.models import AttemptCounter
 from dsr.security.audit import append_event
 from dsr.security.fields import BlindIndex
+
+LONGEST = timedelta(days=30)  # no ``Window`` may be longer
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +43,12 @@ class Counter:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A counter in ``attempt_counter``: ``limit`` attempts per key within ``period``
-    (counted from the first attempt of the window; ``None``: for ever)."""
+    """A counter in ``attempt_counter``: ``limit`` attempts per key within ``period``,
+    counted from the first attempt of the window (at most ``LONGEST``)."""
 
     name: str
     limit: int
-    period: timedelta | None
+    period: timedelta
 
 
 async def count(
@@ -82,15 +84,14 @@ async def count_keyed(
         .values(key=bucket, started_at=now, attempts=0)
         .on_conflict_do_nothing(index_elements=["key"])
     )
-    if window.period is not None:
-        await session.exec(
-            update(AttemptCounter)
-            .where(
-                col(AttemptCounter.key) == bucket,
-                col(AttemptCounter.started_at) <= now - window.period,
-            )
-            .values(attempts=0, started_at=now)
+    await session.exec(
+        update(AttemptCounter)
+        .where(
+            col(AttemptCounter.key) == bucket,
+            col(AttemptCounter.started_at) <= now - window.period,
         )
+        .values(attempts=0, started_at=now)
+    )
     row = await count(
         session,
         Counter(AttemptCounter.attempts, window.limit),
@@ -110,6 +111,15 @@ async def give_back(session: AsyncSession, index: BlindIndex, window: Window, ke
         )
         .values(attempts=AttemptCounter.attempts - 1)
     )
+
+
+async def forget_old_counters(session: AsyncSession, now: datetime) -> int:
+    """Delete ``attempt_counter`` rows whose window opened before the longest window (the
+    scheduler's sweep): they would start again anyway."""
+    result = await session.exec(
+        delete(AttemptCounter).where(col(AttemptCounter.started_at) < now - LONGEST)
+    )
+    return int(result.rowcount)
 
 
 async def settle(

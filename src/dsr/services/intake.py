@@ -44,7 +44,7 @@ from dsr.workflows.engine import Actor
 # Phone checks (each counted before it is judged, ``dsr.security.attempts``): per request,
 # and failed ones per customer of the system of record, across requests and agents, and per
 # agent. A passed check is given back to the customer's and the agent's counter.
-CHECKS_PER_REQUEST = attempts.Window("kba-request", 3, None)
+CHECKS_PER_REQUEST = attempts.Window("kba-request", 3, attempts.LONGEST)
 FAILED_CHECKS_PER_CUSTOMER = attempts.Window("kba-customer", 5, timedelta(hours=24))
 FAILED_CHECKS_PER_AGENT = attempts.Window("kba-agent", 20, timedelta(hours=24))
 LOCKED_EVENT = "verification.kba_locked"

@@ -256,6 +256,7 @@ async def reset_totp(
             totp_last_counter=None,
         )
     )
+    await session.exec(delete(TotpUse).where(col(TotpUse.staff_id) == staff_id))
     await session.exec(delete(StaffSession).where(col(StaffSession.staff_id) == staff_id))
     await append_event(
         session, actor=actor.label, action="staff.totp_reset", payload={"staff": str(staff_id)}
