@@ -20,13 +20,14 @@ from pathlib import Path
 import httpx
 import pyotp
 import pytest
+import yaml
 from sqlalchemy import update
 from sqlmodel import col, func, select
 
-from dsr import artifacts
+from dsr import artifacts, demo
 from dsr.db import Database
 from dsr.domain.vocabulary import Role
-from dsr.models import Download, Event, Staff, StaffSession, Verification
+from dsr.models import Download, Event, Request, Staff, StaffSession, Verification
 from dsr.models.base import utcnow
 from dsr.security.passwords import token_digest
 from dsr.security.vault import Vault
@@ -35,6 +36,7 @@ from dsr.settings import Settings
 from tests.e2e.web import csrf_of
 from tests.helpers import free_port, verified_request, wait_until_serving, web_request
 from tests.staff import _staff
+from tests.stores import TODAY
 
 RIGHT = "424242"
 
@@ -42,6 +44,21 @@ RIGHT = "424242"
 @pytest.fixture
 def served(settings: Settings, tmp_path: Path) -> Iterator[str]:
     """`dsr serve` on the test's database, without a worker (mail stays in the outbox)."""
+    yield from _serve(settings, tmp_path, {})
+
+
+@pytest.fixture
+def served_console(settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """The same with the demo shop as system of record, for phone checks."""
+    shop = f"sqlite:///{tmp_path / 'shop.db'}"
+    asyncio.run(demo.load_shop(shop, 3, TODAY, progress=False))
+    raw = demo.demo_config(shop, tmp_path, None, "http://testserver.local")
+    raw["stores"] = [store for store in raw["stores"] if store["type"] == "sql"]
+    (tmp_path / "dsr.yaml").write_text(yaml.safe_dump(raw))
+    yield from _serve(settings, tmp_path, {"DSR_CONFIG": str(tmp_path / "dsr.yaml")})
+
+
+def _serve(settings: Settings, tmp_path: Path, extra: dict[str, str]) -> Iterator[str]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -54,6 +71,7 @@ def served(settings: Settings, tmp_path: Path) -> Iterator[str]:
         "DSR_BASE_URL": base_url,
         "DSR_WORKER": "false",
         "DSR_DEV_MAIL_CATCHER": "false",
+        **extra,
     }
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:
@@ -188,3 +206,41 @@ async def test_20_wrong_download_codes_at_once_exactly_5_are_judged(
     async with db.session_scope() as session:
         assert (await session.exec(select(Download))).one().attempts == 5
     assert len(await _events(db, "download.failed")) == 5
+
+
+async def test_parallel_phone_checks_stay_within_the_request_and_the_customer_limits(
+    served_console: str, settings: Settings, db: Database
+) -> None:
+    """Before: 8 checks at once on one request stored 9 (the limit was 3); new requests for
+    the same customer gave 3 more each."""
+    password, secret = await _staff(settings, "anna", Role.AGENT)
+    async with httpx.AsyncClient(base_url=served_console, timeout=60) as http:
+        csrf = csrf_of((await http.get("/login")).text)
+        signed_in = await http.post(
+            "/login",
+            data={
+                "_csrf_token": csrf,
+                "username": "anna",
+                "password": password,
+                "code": pyotp.TOTP(secret).now(),
+            },
+        )
+        assert signed_in.status_code == 303
+        guess = {"_csrf_token": csrf, "customer_number": "K100001", "phone_pin": "guess"}
+        new = {**guess, "kind": "erasure", "name": "Sören Noack-Täsche", "change_value": ""}
+        first = await http.post("/console/new", data=new)
+        reference = first.headers["location"].split("/")[3].split("?")[0]
+        checks = await asyncio.gather(
+            *(http.post(f"/console/requests/{reference}/check", data=guess) for _ in range(8))
+        )
+        assert {check.status_code for check in checks} == {303}
+        more = await asyncio.gather(*(http.post("/console/new", data=new) for _ in range(8)))
+        assert {answer.status_code for answer in more} == {303}
+    checked = await _events(db, "verification.kba_checked")
+    async with db.session_scope() as session:
+        first_id = (
+            await session.exec(select(Request.id).where(Request.reference == reference))
+        ).one()
+    assert len([event for event in checked if event.request_id == first_id]) == 3
+    assert len(checked) == 5  # per customer, across all nine requests
+    assert sum("n=refused" in answer.headers["location"] for answer in [*checks, *more]) == 12
