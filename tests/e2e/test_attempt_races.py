@@ -82,7 +82,7 @@ def _serve(settings: Settings, tmp_path: Path, extra: dict[str, str]) -> Iterato
             stderr=subprocess.STDOUT,
         )
         try:
-            wait_until_serving(base_url, process, log_path)
+            wait_until_serving(base_url, process, log_path, seconds=120)  # a busy machine
             yield base_url
         finally:
             process.terminate()
