@@ -1,7 +1,7 @@
 """keyed audit chain: writer MACs, HMAC links, refused events
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-01 19:30:00
 
 Every event gets a ``nonce`` and the writer's ``mac`` (dsr's proof that dsr wrote it), and
@@ -32,7 +32,7 @@ from dsr.security.audit import GENESIS, ChainWalk
 from dsr.security.audit_keys import AuditKey
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

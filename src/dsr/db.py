@@ -140,9 +140,14 @@ def _counter_upsert(dialect: str) -> Any:
     )
 
 
+def conflict_insert(session: AsyncSession) -> Any:
+    """``insert`` with ``ON CONFLICT`` for the session's database (PostgreSQL or SQLite)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 async def claim_once(session: AsyncSession, key: str, request_id: Any = None) -> bool:
     """Insert the reminder ``key`` unless it exists; True for the one caller that inserted it."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = conflict_insert(session)
     table = Reminder.__table__  # type: ignore[attr-defined]
     statement = (
         insert(table)

@@ -24,6 +24,7 @@ from dsr.models.base import utcnow
 from dsr.notify.outbox import deliver_due
 from dsr.notify.smtp import SmtpConfig
 from dsr.rendering import new_environment
+from dsr.security.attempts import forget_old_counters
 from dsr.security.audit import chain_all, head_anchor, write_anchor
 from dsr.security.ratelimit import forget_old_hits
 from dsr.security.vault import Vault
@@ -63,6 +64,7 @@ class Jobs:
         config = self.runner.config
         async with self.database.session_scope() as session:
             await purge_expired(session, now)
+            await forget_old_counters(session, now)
         await forget_old_hits(self.database.engine, now)
         async with self.database.session_scope() as session:
             await self._sweeps(session).expire_unverified(now)

@@ -192,40 +192,46 @@ async def test_name_and_birth_date_alone_never_verify(console: Any) -> None:
     assert "Eingegangen" in page.text
 
 
-async def test_matched_invoice_facts_reach_level_kba_and_a_code_goes_to_the_address_on_file(
+async def test_the_pin_and_an_invoice_fact_reach_level_kba_and_a_code_goes_to_the_file_address(
     console: Any,
 ) -> None:
     client, settings = console
     await _agent_session(client, settings, "anna")
-    shop = sqlite_value(
+    amount, issued = sqlite_value(
         settings,
         "select total, issued_on from invoices where customer_id = 2"
         " order by issued_on desc limit 1",
     )
-    amount, issued = shop
-    page = await _intake(
+    (pin,) = sqlite_value(settings, "select phone_pin from customers where id = 2")
+    # Date and amount of one invoice are one document: whoever holds it knows both.
+    same_document = await _intake(
         client,
         customer_number="K100002",
         last_invoice_amount=str(amount).replace(".", ","),
         last_invoice_date=issued,
     )
-    assert "Datum der letzten Rechnung: <strong>stimmt</strong>" in page.text
+    assert "Datum der letzten Rechnung: <strong>stimmt</strong>" in same_document.text
+    assert "Über einen hinterlegten Weg prüfen" in same_document.text  # not verified
+    page = await _intake(client, customer_number="K100002", phone_pin=pin, last_invoice_date=issued)
     assert "Bestätigt" in page.text  # verified: status moved on
     database = await _db(settings)
     try:
         async with database.session_scope() as session:
-            request = (await session.exec(select(Request).where(Request.channel == "phone"))).one()
+            request = (
+                await session.exec(
+                    select(Request).where(Request.channel == "phone", Request.status != "received")
+                )
+            ).one()
             events = (
                 await session.exec(select(Event).where(Event.action == "verification.kba_checked"))
             ).all()
     finally:
         await database.dispose()
     assert request.verification_level == "kba"
-    assert events[0].payload["facts"] == {
-        "customer_number": True,
-        "last_invoice_date": True,
-        "last_invoice_amount": True,
-    }
+    assert [event.payload["facts"] for event in events] == [
+        {"customer_number": True, "last_invoice_date": True, "last_invoice_amount": True},
+        {"customer_number": True, "phone_pin": True, "last_invoice_date": True},
+    ]
 
     other = await _intake(client, customer_number="K100003")
     assert "Über einen hinterlegten Weg prüfen" in other.text
@@ -270,6 +276,7 @@ async def test_a_phone_change_of_e_mail_is_confirmed_through_the_address_on_file
     client, settings = console
     await _agent_session(client, settings, "anna")
     pin = sqlite_value(settings, "select phone_pin from customers where id = 1")[0]
+    (issued,) = sqlite_value(settings, "select max(issued_on) from invoices where customer_id = 1")
     page = await client.get("/console/new")
     data = {
         "_csrf_token": csrf_of(page.text),
@@ -280,6 +287,7 @@ async def test_a_phone_change_of_e_mail_is_confirmed_through_the_address_on_file
         "answer_channel": "email",
         "customer_number": "K100001",
         "phone_pin": pin,
+        "last_invoice_date": issued,
     }
     result = await client.post("/console/new", data=data)
     assert "über die hinterlegte E-Mail-Adresse bestätigt" in result.text

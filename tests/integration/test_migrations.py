@@ -170,7 +170,7 @@ LEGACY_EVENT = table(
 )
 
 
-BEFORE_KEYED_CHAIN = "0012"  # the revision before 0014, where an upgrade stops when it fails
+BEFORE_KEYED_CHAIN = "0013"  # the revision before 0014, where an upgrade stops when it fails
 
 
 @pytest.mark.filterwarnings("ignore:.*expression-based index")

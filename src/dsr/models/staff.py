@@ -54,3 +54,14 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TotpUse(SQLModel, table=True):
+    """A TOTP time step a staff member has used: the primary key lets each step sign in once,
+    however many sign-ins race with the same code."""
+
+    __tablename__ = "totp_use"
+
+    staff_id: uuid.UUID = Field(foreign_key="staff.id", primary_key=True)
+    counter: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    used_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -22,6 +22,7 @@ from dsr.config import localized
 from dsr.domain import references
 from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput
+from dsr.domain.kba import FACTS
 from dsr.domain.vocabulary import RequestKind, RequestStatus, Role
 from dsr.i18n import N_, gettext, message
 from dsr.models import Request as RequestRow
@@ -30,7 +31,7 @@ from dsr.models.base import utcnow
 from dsr.rendering import long_date
 from dsr.schemas import RequestIn
 from dsr.security import ratelimit
-from dsr.services.intake import FACTS, PhoneIntake
+from dsr.services.intake import KbaOutcome, PhoneIntake
 from dsr.services.public import IDENTIFIER_INPUT
 from dsr.services.requests import RequestService
 from dsr.services.staff import add_staff, list_tokens, revoke_token
@@ -62,6 +63,10 @@ NOTICES = {
     "code": N_("A code is on its way to the e-mail address on file."),
     "letter": N_("A letter with a code will be sent to the postal address on file."),
     "none": N_("There is no e-mail address on file: offer the letter."),
+    "refused": N_(
+        "No more phone checks are possible for this caller now: offer a code to the e-mail "
+        "address on file or a letter. The data protection officer has been told."
+    ),
     "email": N_(
         "The caller is identified. A change of contact details is confirmed through the "
         "e-mail address on file first: a code is on its way there."
@@ -129,10 +134,10 @@ class SignInController(Controller):
                 cookies=[_session_cookie(request, result.token)],
             )
         language = page_language(request)
-        text = (
-            N_("Too many failed attempts: the account is locked for 15 minutes.")
-            if result.outcome is SignIn.LOCKED
-            else N_("Username, password or code is not correct.")
+        # One answer for a wrong password or code, an unknown user and a locked account.
+        text = N_(
+            "Username, password or code is not correct. After five failed attempts in a row "
+            "an account is locked for 15 minutes."
         )
         template = staff_page(
             request,
@@ -302,8 +307,7 @@ class ConsoleController(Controller):
                 for k, v in exc.fields.items()
             }
             return self._intake(request, form, fields)
-        checked = ",".join(f"{k}:{int(v)}" for k, v in outcome.matched.items())
-        notice = f"&n={outcome.old_channel}" if outcome.old_channel else ""
+        checked, notice = _checked_and_notice(outcome)
         return Redirect(
             f"/console/requests/{outcome.request.reference}?checked={checked}{notice}",
             status_code=HTTP_303_SEE_OTHER,
@@ -351,8 +355,7 @@ class ConsoleController(Controller):
         outcome = await phone_intake.check(
             found, actor, {name: str(data.get(name, ""))[:64] for name in FACTS}
         )
-        checked = ",".join(f"{k}:{int(v)}" for k, v in outcome.matched.items())
-        notice = f"&n={outcome.old_channel}" if outcome.old_channel else ""
+        checked, notice = _checked_and_notice(outcome)
         return Redirect(
             f"/console/requests/{reference}?checked={checked}{notice}",
             status_code=HTTP_303_SEE_OTHER,
@@ -570,6 +573,13 @@ class AdminController(Controller):
 def local_time(moment: datetime | None, timezone: str) -> str:
     """``01.12.2026 20:15`` in the desk's time zone (staff pages), or empty."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%d.%m.%Y %H:%M") if moment else ""
+
+
+def _checked_and_notice(outcome: KbaOutcome) -> tuple[str, str]:
+    """The query of the page after a check: per-fact answers (none when it was refused)."""
+    checked = ",".join(f"{k}:{int(v)}" for k, v in outcome.matched.items())
+    channel = "refused" if outcome.refused else outcome.old_channel
+    return checked, f"&n={channel}" if channel else ""
 
 
 def _parse_checked(value: str) -> dict[str, bool]:

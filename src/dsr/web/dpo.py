@@ -3,7 +3,7 @@ tasks and actions."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -37,6 +37,7 @@ from dsr.models import Staff
 from dsr.models.base import utcnow
 from dsr.rendering import long_date
 from dsr.services.actions import ACTIONS, RequestActions
+from dsr.services.intake import kba_locks
 from dsr.services.requests import RequestFilters, RequestService
 from dsr.services.stats import bar_chart, monthly, register_rows
 from dsr.text import KIND_NAMES, STATUS_NAMES
@@ -64,6 +65,8 @@ EVENT_TEXT = {
     "verification.code_resent": N_("New confirmation code sent"),
     "verification.failed": N_("Wrong confirmation code entered"),
     "verification.kba_checked": N_("Caller's answers checked on the phone"),
+    "verification.kba_locked": N_("Phone verification locked for this customer for 24 hours"),
+    "verification.kba_refused": N_("Phone check refused: a limit was reached"),
     "verification.code_to_email_on_file": N_("Code sent to the e-mail address on file"),
     "verification.letter_requested": N_("Letter to the postal address on file requested"),
     "request.verify": N_("Identity confirmed"),
@@ -82,6 +85,7 @@ EVENT_TEXT = {
     "letter.created": N_("Letter written"),
     "letter.sent": N_("Letter sent"),
     "download.used": N_("Package downloaded"),
+    "download.failed": N_("Wrong download code entered"),
     "request.reject": N_("Refused"),
     "request.withdraw": N_("Withdrawn"),
     "request.extended": N_("Deadline extended"),
@@ -199,6 +203,7 @@ class DpoController(Controller):
             )
         ).all()
         more = dict(query.items()) | {"cursor": result.next_cursor} if result.next_cursor else None
+        locks = await kba_locks(session, utcnow() - timedelta(hours=24))
         return staff_page(
             request,
             "dpo_dashboard.html",
@@ -209,6 +214,7 @@ class DpoController(Controller):
             statuses=[(s.value, gettext(language, STATUS_NAMES[s])) for s in RequestStatus],
             channels=[c.value for c in Channel],
             agents=list(agents),
+            kba_locks=[reference for reference, _ in locks],
             next_query="&".join(f"{k}={v}" for k, v in more.items()) if more else None,
         )
 
