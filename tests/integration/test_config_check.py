@@ -15,7 +15,7 @@ import yaml
 
 from dsr.config import DsrConfig
 from dsr.connectors.sql import SqlConnector
-from dsr.settings import new_encryption_key
+from dsr.settings import Settings, new_encryption_key
 from tests import graph_shop
 from tests.integration.test_data_graph import _backup_schema, graph_url  # noqa: F401 - fixture
 
@@ -196,3 +196,36 @@ async def test_config_check_says_where_references_form_a_cycle(tmp_path: Path) -
     checked = _dsr(tmp_path, "config", "check")
     assert checked.returncode == 0, checked.stderr
     assert "note: store shop: references form a cycle employees → employees" in checked.stdout
+
+
+async def test_dsr_serve_starts_with_broken_stores_and_the_admin_sees_why(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A store whose database has no such table, and one whose URL names no driver here:
+    the app starts, and /admin/config names both problems in words."""
+    import pyotp
+    from litestar.testing import AsyncTestClient
+
+    from dsr.app import create_app
+    from dsr.domain.vocabulary import Role
+    from tests.staff import _sign_in, _staff
+
+    raw = graph_shop.graph_raw(f"sqlite:///{tmp_path / 'empty.db'}", "main")
+    raw["stores"].append(
+        {
+            "name": "legacy",
+            "type": "sql",
+            "url": "nosuchdriver://db.internal/crm",
+            "tables": [{"name": "people", "identity": {"email": "email"}}],
+        }
+    )
+    (tmp_path / "dsr.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    app = create_app(settings.model_copy(update={"config": tmp_path / "dsr.yaml"}))
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        assert (await client.get("/health")).status_code == 200
+        password, secret = await _staff(settings, "root", Role.ADMIN)
+        await _sign_in(client, "root", password, pyotp.TOTP(secret).now())
+        page = await client.get("/admin/config")
+    assert page.status_code == 200
+    assert "store shop: table customers does not exist" in page.text
+    assert "store legacy: the connection cannot be set up (NoSuchModuleError" in page.text
