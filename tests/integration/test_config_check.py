@@ -4,9 +4,6 @@ shows what a request would reach without changing anything — against real stor
 from __future__ import annotations
 
 import copy
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +12,9 @@ import yaml
 
 from dsr.config import DsrConfig
 from dsr.connectors.sql import SqlConnector
-from dsr.settings import Settings, new_encryption_key
+from dsr.settings import Settings
 from tests import graph_shop
+from tests.e2e.test_demo_cli import _dsr
 from tests.integration.test_data_graph import _backup_schema, graph_url  # noqa: F401 - fixture
 
 MISTAKES: list[tuple[str, str, Any, str]] = [
@@ -113,26 +111,6 @@ async def test_each_mistake_is_refused_with_a_sentence(graph_url: str) -> None: 
     problems = await _problems(graph_url, mention)
     assert any(
         "cards.customer_id names the person (mentions) and is NOT NULL" in p for p in problems
-    )
-
-
-def _dsr(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DSR_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dsr.db'}",
-        "DSR_VAR_DIR": str(tmp_path / "var"),
-        "DSR_CONFIG": str(tmp_path / "dsr.yaml"),
-        "DSR_ENCRYPTION_KEYS": new_encryption_key(),
-        "DSR_HMAC_KEY": "plan-test-hmac-key",
-        "DSR_SECRET_KEY": "plan-test-secret",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "dsr.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
 
 

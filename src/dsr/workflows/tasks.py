@@ -101,18 +101,7 @@ def holds(task: Task, worker: str) -> bool:
 
 async def complete(session: Any, task: Task, summary: dict[str, Any], now: datetime) -> None:
     """Mark ``task`` done with its summary (counts and categories, never personal data)."""
-    await session.exec(
-        update(Task)
-        .where(col(Task.id) == task.id)
-        .values(
-            status=plan.DONE,
-            result_summary=summary,
-            finished_at=now,
-            lease_owner=None,
-            lease_until=None,
-            error=None,
-        )
-    )
+    await _release(session, task, status=plan.DONE, result_summary=summary, finished_at=now)
     await append_event(
         session,
         actor=SYSTEM.label,
@@ -124,11 +113,7 @@ async def complete(session: Any, task: Task, summary: dict[str, Any], now: datet
 
 async def park(session: AsyncSession, task: Task, waiting_for: str) -> None:
     """The work waits for a person (``person``) or a processor's callback (``callback``)."""
-    await session.exec(
-        update(Task)
-        .where(col(Task.id) == task.id)
-        .values(status=plan.WAITING, lease_owner=None, lease_until=None, error=None)
-    )
+    await _release(session, task, status=plan.WAITING)
     await append_event(
         session,
         actor=SYSTEM.label,
@@ -139,33 +124,14 @@ async def park(session: AsyncSession, task: Task, waiting_for: str) -> None:
 
 
 async def retry_later(session: AsyncSession, task: Task, error: str, now: datetime) -> None:
-    await session.exec(
-        update(Task)
-        .where(col(Task.id) == task.id)
-        .values(
-            status=plan.PENDING,
-            next_attempt_at=now + backoff(task.attempts),
-            lease_owner=None,
-            lease_until=None,
-            error=error,
-        )
-    )
+    next_attempt = now + backoff(task.attempts)
+    await _release(session, task, status=plan.PENDING, next_attempt_at=next_attempt, error=error)
 
 
 async def give_up(session: AsyncSession, task: Task, error: str) -> None:
     """The task failed for good: the request needs the DPO's attention (retry, or done by
     hand)."""
-    await session.exec(
-        update(Task)
-        .where(col(Task.id) == task.id)
-        .values(
-            status=plan.FAILED,
-            next_attempt_at=None,
-            lease_owner=None,
-            lease_until=None,
-            error=error,
-        )
-    )
+    await _release(session, task, status=plan.FAILED, next_attempt_at=None, error=error)
     await session.exec(
         update(Request).where(col(Request.id) == task.request_id).values(needs_attention=True)
     )
@@ -205,6 +171,12 @@ async def resolve(
     """A person did the work (or decided it needs none) and says so in a note."""
     await session.exec(update(Task).where(col(Task.id) == task.id).values(note_enc=note_enc))
     await complete(session, task, {"resolved_by": actor}, now)
+
+
+async def _release(session: Any, task: Task, **values: Any) -> None:
+    """Write the task's new state; whatever it is, no worker holds it any more."""
+    values = {"error": None, **values, "lease_owner": None, "lease_until": None}
+    await session.exec(update(Task).where(col(Task.id) == task.id).values(**values))
 
 
 def summarise(result: Any) -> dict[str, Any]:
