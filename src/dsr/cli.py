@@ -104,6 +104,11 @@ def _parser() -> argparse.ArgumentParser:
     init.set_defaults(run=_letters_init)
     check = letters.add_parser("check", help="render every template with sample facts")
     check.set_defaults(run=_letters_check)
+    specimens = letters.add_parser(
+        "specimens", help="render every kind, language and variant to DOCX (and PDF) to read"
+    )
+    specimens.add_argument("directory", type=Path, help="where to write de/ and en/")
+    specimens.set_defaults(run=_letters_specimens)
 
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(metavar="ACTION")
     verify = audit.add_parser("verify", help="check the hash chain")
@@ -118,6 +123,17 @@ def _letters_init(args: argparse.Namespace) -> int:
     for path in written:
         print(path)
     print(f"{len(written)} templates written; point DSR_LETTERS_DIR at {args.directory}")
+    return 0
+
+
+def _letters_specimens(args: argparse.Namespace) -> int:
+    from dsr.letters.catalog import letters_dir
+    from dsr.letters.specimens import convert_all, write_specimens
+
+    written = write_specimens(letters_dir(_settings().letters_dir), args.directory)
+    pdfs = asyncio.run(convert_all(written))
+    print(f"{len(written)} letters written to {args.directory}", end="")
+    print(f", {len(pdfs)} as PDF" if pdfs else " (no PDF: LibreOffice is not installed)")
     return 0
 
 

@@ -24,7 +24,8 @@ from dsr import artifacts
 from dsr.config import DsrConfig
 from dsr.domain.deadlines import receipt_date
 from dsr.domain.errors import ConfigError, NotFound
-from dsr.domain.vocabulary import Language, RequestKind
+from dsr.domain.refusals import Ground
+from dsr.domain.vocabulary import Language, Outcome
 from dsr.i18n import N_, gettext
 from dsr.letters.catalog import (
     DELIVERY,
@@ -35,7 +36,15 @@ from dsr.letters.catalog import (
     letters_dir,
 )
 from dsr.letters.facts import Writer
-from dsr.letters.render import DOCX, PDF, PdfUnavailable, render_docx, soffice, to_pdf
+from dsr.letters.render import (
+    DOCX,
+    PDF,
+    PdfUnavailable,
+    Properties,
+    render_docx,
+    soffice,
+    to_pdf,
+)
 from dsr.models import Artifact, Download, Letter, Request, Subject, Task
 from dsr.models.base import utcnow
 from dsr.models.request import EXTENSION_REASON
@@ -50,6 +59,7 @@ from dsr.settings import Settings
 from dsr.workflows import plan
 
 DOWNLOAD_DAYS = 14
+LANGUAGE_TAGS = {Language.DE: "de-DE", Language.EN: "en-GB"}
 LETTER = "letter"
 PACKAGE = "package"
 
@@ -128,15 +138,14 @@ class LetterOffice:
         )
         return letter
 
-    async def refusal(
-        self, request: Request, kind: LetterKind, ground_text: str, reason: str
-    ) -> Letter:
-        """Art. 12(4)/(5) or Art. 11(2): reasons, complaint and court."""
+    async def refusal(self, request: Request, ground: Ground, reason: str, fee: str = "") -> Letter:
+        """Art. 12(4)/(5), 17(3), 21(1) s. 2, 15(4), §§ 29, 34, 35 BDSG or Art. 11(2): the
+        ground's wording, the DPO's reasons, complaint and court."""
         writer = self.writer(request)
+        language = Language(request.language).value
+        kind = LetterKind.UNVERIFIABLE if ground.identity else LetterKind.REFUSAL
         facts = (
-            writer.unverifiable(reason)
-            if kind is LetterKind.UNVERIFIABLE
-            else writer.refusal(ground_text, reason)
+            writer.unverifiable(reason) if ground.identity else writer.refusal(ground, reason, fee)
         )
         letter = await self.issue(request, kind, facts)
         await self.send_attached(
@@ -144,35 +153,39 @@ class LetterOffice:
             letter,
             "refused",
             N_("Your request %(reference)s: our decision"),
-            ground_text=ground_text,
+            ground_text=ground.text[language],
             reason=reason,
         )
         return letter
 
-    async def answer(self, request: Request) -> Letter | None:
-        """The result, when it goes out (released by the DPO, or automatically): the access
-        response inside the package, a negative answer, or the confirmation of what was done."""
-        tasks = list(
-            (await self.session.exec(select(Task).where(Task.request_id == request.id))).all()
-        )
-        writer = self.writer(request)
-        kind = RequestKind(request.kind)
-        package = (
+    async def package_of(self, request: Request) -> Artifact | None:
+        """The newest access package built for ``request``, if any."""
+        return (
             await self.session.exec(
                 select(Artifact)
                 .where(Artifact.request_id == request.id, Artifact.kind == PACKAGE)
                 .order_by(col(Artifact.created_at).desc())
             )
         ).first()
-        acted = any(task.action != plan.FIND for task in tasks)
-        if not acted or (kind in (RequestKind.ACCESS, RequestKind.PORTABILITY) and not package):
+
+    async def answer(self, request: Request) -> Letter | None:
+        """The result, when it goes out (released by the DPO, or automatically): the letter
+        that the request's recorded ``outcome`` calls for."""
+        tasks = list(
+            (await self.session.exec(select(Task).where(Task.request_id == request.id))).all()
+        )
+        writer = self.writer(request)
+        outcome = Outcome(request.outcome) if request.outcome else Outcome.NO_DATA
+        package = await self.package_of(request)
+        today = self.today()
+        if outcome is Outcome.NO_DATA or (outcome is Outcome.PROVIDED and package is None):
             subject = await self.session.get_one(Subject, request.subject_id)
             searched = sorted({t.store for t in tasks})
             facts = writer.negative(searched, self.vault.open_subject(subject))
             letter = await self.issue(request, LetterKind.NEGATIVE, facts)
             await self.deliver(request, letter)
             return letter
-        if kind in (RequestKind.ACCESS, RequestKind.PORTABILITY) and package is not None:
+        if outcome is Outcome.PROVIDED and package is not None:
             expires = utcnow() + timedelta(days=DOWNLOAD_DAYS)
             facts = writer.access(tasks, expires.date())
             letter = await self.issue(request, LetterKind.ACCESS, facts)
@@ -180,20 +193,45 @@ class LetterOffice:
             await self.session.refresh(package)
             await self.offer_download(request, package, keep=False)
             return letter
-        if kind is RequestKind.ERASURE:
-            facts = writer.erasure(tasks, self.today())
+        if outcome in (Outcome.ERASED, Outcome.PARTIALLY_ERASED):
+            facts = writer.erasure(tasks, today)
             chosen = LetterKind.PARTIAL_ERASURE if facts["held"] else LetterKind.ERASURE
             letter = await self.issue(request, chosen, facts)
-        elif kind is RequestKind.RECTIFICATION:
+        elif outcome is Outcome.RECTIFIED:
             changes = (
                 self.vault.cipher.decrypt_json("request.changes", request.changes_enc)
                 if request.changes_enc
                 else []
             )
-            facts = writer.rectification(changes, tasks, self.today())
+            facts = writer.rectification(changes, tasks, today)
             letter = await self.issue(request, LetterKind.RECTIFICATION, facts)
-        else:  # restriction, objection: the DPO writes these (LEGAL.md §6 has no template)
+        elif outcome is Outcome.RESTRICTED:
+            facts = writer.restriction(tasks, today, self._resolution_note(tasks))
+            letter = await self.issue(request, LetterKind.RESTRICTION, facts)
+        elif outcome is Outcome.OBJECTION_UPHELD:
+            facts = writer.objection(tasks, today, self._resolution_note(tasks))
+            letter = await self.issue(request, LetterKind.OBJECTION, facts)
+        else:
             return None
+        await self.deliver(request, letter)
+        return letter
+
+    def _resolution_note(self, tasks: list[Task]) -> str:
+        """What the DPO noted when resolving the desk task (restriction, objection): the
+        scope of what was restricted or stopped, in their words."""
+        notes = [
+            self.vault.cipher.decrypt("task.note", task.note_enc) or ""
+            for task in tasks
+            if task.action == plan.MANUAL and task.note_enc
+        ]
+        return "; ".join(note for note in notes if note)
+
+    async def announce_lift(
+        self, request: Request, scope: str, lift_on: date, reason: str
+    ) -> Letter:
+        """Art. 18(3): tell the person before a restriction is lifted."""
+        facts = self.writer(request).restriction_lift(scope, lift_on, reason)
+        letter = await self.issue(request, LetterKind.RESTRICTION_LIFT, facts)
         await self.deliver(request, letter)
         return letter
 
@@ -332,7 +370,14 @@ class LetterOffice:
     async def _archive(self, request: Request, kind: LetterKind, context: dict[str, Any]) -> Letter:
         language = Language(request.language)
         template = self.template(kind, language)
-        content = render_docx(template, context)
+        properties = Properties(
+            title=f"{gettext(language, TITLES[kind])} – {request.reference}",
+            author=self.config.controller.name,
+            language=LANGUAGE_TAGS[language],
+            created=utcnow(),
+            keywords=request.reference,
+        )
+        content = render_docx(template, context, properties)
         version = (
             await self.session.exec(
                 select(func.coalesce(func.max(Letter.version), 0)).where(

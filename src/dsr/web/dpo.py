@@ -17,9 +17,10 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.domain import refusals
 from dsr.domain.deadlines import receipt_date
 from dsr.domain.errors import DsrError, InvalidInput
-from dsr.domain.vocabulary import Channel, RejectionGround, RequestKind, RequestStatus, Role
+from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
 from dsr.i18n import N_, gettext, message
 from dsr.letters.catalog import TITLES, LetterKind
 from dsr.letters.office import LetterOffice
@@ -76,11 +77,6 @@ EVENT_TEXT = {
     "request.withdraw": N_("Withdrawn"),
     "request.extended": N_("Deadline extended"),
     "request.purged": N_("Personal data deleted after the retention period"),
-}
-GROUNDS = {
-    RejectionGround.UNVERIFIABLE.value: N_("Cannot be identified (Art. 11(2))"),
-    RejectionGround.MANIFESTLY_UNFOUNDED.value: N_("Manifestly unfounded (Art. 12(5))"),
-    RejectionGround.EXCESSIVE.value: N_("Excessive or repetitive (Art. 12(5))"),
 }
 
 
@@ -268,7 +264,10 @@ class DpoController(Controller):
                 )
                 for r in earlier
             ],
-            grounds=[(k, gettext(language, v)) for k, v in GROUNDS.items()],
+            grounds=[
+                (g.code, g.label[language.value], g.fee)
+                for g in refusals.grounds_for(RequestKind(found.kind))
+            ],
             can={
                 "approve": status is RequestStatus.VERIFIED,
                 "release": status is RequestStatus.AWAITING_REVIEW,
@@ -277,6 +276,7 @@ class DpoController(Controller):
                     RequestStatus.RECEIVED,
                     RequestStatus.AWAITING_VERIFICATION,
                     RequestStatus.VERIFIED,
+                    RequestStatus.AWAITING_REVIEW,
                 ),
                 "extend": status.is_open
                 and found.extended_due_on is None
@@ -341,7 +341,7 @@ class DpoController(Controller):
         body = {
             k: str(v)[:2000]
             for k, v in data.items()
-            if k in {"reason", "ground", "task", "note"} and v
+            if k in {"reason", "ground", "fee", "task", "note"} and v
         }
         try:
             await request_actions.run(found, action, current_actor(request), body)
