@@ -74,9 +74,10 @@ GROUNDS: tuple[Ground, ...] = (
             "en": "Manifestly unfounded (Art. 12(5))",
         },
         {
-            "de": "Wir halten den Antrag für offenkundig unbegründet (Art. 12 Abs. 5 DSGVO). "
+            "de": "Wir halten den Antrag für offenkundig unbegründet (Art. 12 Abs. 5 Satz 2 lit. b "
+            "DSGVO). "
             "Dass dies so ist, müssen wir nachweisen; wir legen diese Ausnahme eng aus.",
-            "en": "We consider the request manifestly unfounded (Art. 12(5) GDPR). It is for us "
+            "en": "We consider the request manifestly unfounded (Art. 12(5)(b) GDPR). It is for us "
             "to demonstrate this; we apply this exception narrowly.",
         },
         fee=True,
@@ -90,9 +91,9 @@ GROUNDS: tuple[Ground, ...] = (
         },
         {
             "de": "Wir halten den Antrag für exzessiv, insbesondere weil er frühere Anträge "
-            "häufig wiederholt (Art. 12 Abs. 5 DSGVO).",
+            "häufig wiederholt (Art. 12 Abs. 5 Satz 2 lit. b DSGVO).",
             "en": "We consider the request excessive, in particular because it repeats earlier "
-            "requests (Art. 12(5) GDPR).",
+            "requests (Art. 12(5)(b) GDPR).",
         },
         fee=True,
     ),
@@ -190,7 +191,7 @@ GROUNDS: tuple[Ground, ...] = (
             "Einschränkung der Verarbeitung (Art. 18 DSGVO).",
             "en": "The data are not processed by automated means, and erasing them is "
             "impossible, or possible only with disproportionate effort, because of the specific "
-            "mode of storage (Section 35(1) of the German Federal Data Protection Act, BDSG). "
+            "mode of storage (Section 35(1) BDSG, the German Federal Data Protection Act). "
             "Instead of erasure, their processing is restricted (Art. 18 GDPR).",
         },
         kinds=ERASURE,
@@ -250,8 +251,8 @@ GROUNDS: tuple[Ground, ...] = (
             "Satz 2 BDSG).",
             "en": "Giving access would disclose information which must be kept secret under a "
             "legal provision or by its nature, in particular because of a third party's "
-            "overriding legitimate interests (Section 29(1), second sentence, of the German "
-            "Federal Data Protection Act, BDSG).",
+            "overriding legitimate interests (Section 29(1), second sentence, BDSG, the German "
+            "Federal Data Protection Act).",
         },
         kinds=ACCESS,
     ),
@@ -273,8 +274,8 @@ GROUNDS: tuple[Ground, ...] = (
             "en": "The data are stored only because statutory retention rules forbid their "
             "erasure, or only for data security or data protection control; giving access would "
             "require disproportionate effort, and technical and organisational measures exclude "
-            "processing for other purposes (Section 34(1) no. 2 of the German Federal Data "
-            "Protection Act, BDSG). We have documented the reasons for this decision (Section "
+            "processing for other purposes (Section 34(1) no. 2 BDSG, the German Federal Data "
+            "Protection Act). We have documented the reasons for this decision (Section "
             "34(2) BDSG).",
         },
         kinds=ACCESS,
