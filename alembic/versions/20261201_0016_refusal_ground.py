@@ -22,8 +22,9 @@ OLD_REFUSALS = ("manifestly_unfounded", "excessive")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("request") as batch:
-        batch.add_column(sa.Column("refusal_ground", sa.String(length=64), nullable=True))
+    # A plain ADD COLUMN (SQLite too): batch mode would rebuild the table and trip over the
+    # expression index ix_request_effective_due.
+    op.add_column("request", sa.Column("refusal_ground", sa.String(length=64), nullable=True))
     request = sa.table(
         "request",
         sa.column("status", sa.String),
@@ -54,5 +55,4 @@ def downgrade() -> None:
         .where(request.c.outcome == "refused")
         .values(outcome=request.c.refusal_ground)
     )
-    with op.batch_alter_table("request") as batch:
-        batch.drop_column("refusal_ground")
+    op.drop_column("request", "refusal_ground")  # SQLite >= 3.35 drops a column natively

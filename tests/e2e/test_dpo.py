@@ -139,7 +139,8 @@ async def test_statistics_and_the_register_without_personal_data(console: Any) -
     lines = register.text.strip().splitlines()
     assert (
         lines[0]
-        == "reference,kind,channel,received_on,due_on,extended_due_on,closed_on,status,outcome"
+        == "reference,kind,channel,received_on,due_on,extended_due_on,closed_on,status,outcome,"
+        "refusal_ground"
     )
     assert len(lines) == 3 and lines[1].startswith(f"{late},access,letter,")
     assert "stats.person" not in register.text and "Erika" not in register.text

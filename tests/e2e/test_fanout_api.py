@@ -214,7 +214,12 @@ async def test_reject_needs_a_ground_and_closes_the_request(world: Any) -> None:
         act, json={"ground": "excessive", "reason": "Dritter Antrag diese Woche"}, headers=dpo
     )
     assert done.status_code == 200
-    assert (done.json()["status"], done.json()["outcome"]) == ("rejected", "excessive")
+    body = done.json()
+    assert (body["status"], body["outcome"], body["refusal_ground"]) == (
+        "rejected",
+        "refused",
+        "excessive",
+    )
     assert "Dritter Antrag" not in json.dumps(
         done.json()["timeline"]
     )  # the reason is not in the audit trail

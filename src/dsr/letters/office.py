@@ -303,12 +303,18 @@ class LetterOffice:
     ) -> bool:
         """Queue ``mail/<template>`` with ``letter`` attached; False without an address."""
         artifact = await self.session.get_one(Artifact, letter.artifact_id)
+        filename = artifact.filename or "letter.docx"
+        # Customers get PDF/A where LibreOffice is installed (converted when the mail is sent);
+        # the archived DOCX stays for the DPO. Without LibreOffice they get the DOCX.
+        as_pdf = soffice() is not None
+        if as_pdf:
+            filename = filename.removesuffix(".docx") + ".pdf"
         sent = await self._mailer().send(
             self.session,
             request,
             template,
             subject,
-            attachments=[Attachment(artifact.id, artifact.filename or "letter.docx")],
+            attachments=[Attachment(artifact.id, filename, as_pdf=as_pdf)],
             **context,
         )
         if sent:

@@ -30,6 +30,8 @@ log = structlog.get_logger("dsr.letters")
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"
+# PDF/A-2b (archivable, fonts embedded) through the writer's PDF export filter options.
+PDF_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
 
 # Characters XML 1.0 forbids, and the bidi controls that could make text read differently
 # from how it is stored (U+202A-U+202E, U+2066-U+2069). Tabs become spaces.
@@ -156,7 +158,7 @@ async def to_pdf(docx: bytes, seconds: float = 60.0) -> bytes | None:
             f"-env:UserInstallation=file://{work}/profile",  # a private profile: no lock clash
             "--headless",
             "--convert-to",
-            "pdf",
+            PDF_FILTER,
             "--outdir",
             work,
             str(source),

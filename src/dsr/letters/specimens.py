@@ -15,7 +15,7 @@ from dsr.domain.identity import Identity
 from dsr.domain.vocabulary import Language, RejectionGround, RequestKind
 from dsr.letters.catalog import LetterKind
 from dsr.letters.check import SPECIMEN_PERSON, specimen, specimen_config
-from dsr.letters.render import render_docx, soffice
+from dsr.letters.render import PDF_FILTER, render_docx, soffice
 
 HOSTILE_PERSON = Identity(
     name='Eve </w:t></w:r><w:r><w:t>{{ 7*7 }} <script>alert(1)</script> & "x"\r\nBcc: a@b',
@@ -97,7 +97,3 @@ async def convert_all(paths: Sequence[Path], seconds: float = 600.0) -> list[Pat
                 process.kill()
                 await process.wait()
     return [p.with_suffix(".pdf") for p in paths if p.with_suffix(".pdf").exists()]
-
-
-# PDF/A-2b (archivable, fonts embedded) through the writer's PDF export filter options.
-PDF_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.domain import refusals
 from dsr.domain.deadlines import receipt_date
 from dsr.domain.errors import DsrError, InvalidInput
-from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
+from dsr.domain.vocabulary import Channel, Language, Outcome, RequestKind, RequestStatus, Role
 from dsr.i18n import N_, gettext, message
 from dsr.letters.catalog import TITLES, LetterKind
 from dsr.letters.office import LetterOffice
@@ -78,6 +78,32 @@ EVENT_TEXT = {
     "request.extended": N_("Deadline extended"),
     "request.purged": N_("Personal data deleted after the retention period"),
 }
+
+
+OUTCOME_NAMES = {
+    Outcome.PROVIDED: N_("Data provided"),
+    Outcome.NO_DATA: N_("No data"),
+    Outcome.ERASED: N_("Erased"),
+    Outcome.PARTIALLY_ERASED: N_("Partly erased (retention)"),
+    Outcome.RECTIFIED: N_("Rectified"),
+    Outcome.RESTRICTED: N_("Restricted"),
+    Outcome.OBJECTION_UPHELD: N_("Objection upheld"),
+    Outcome.REFUSED: N_("Refused"),
+    Outcome.WITHDRAWN: N_("Withdrawn"),
+    Outcome.UNVERIFIABLE: N_("Not identifiable"),
+}
+
+
+def _outcome_label(outcome: str | None, ground: str | None, language: Language) -> str:
+    """ "Refused (Art. 17(3)(e))": the outcome in words, with the refusal's provision."""
+    if outcome is None:
+        return ""
+    known = {o.value: o for o in Outcome}
+    label = gettext(language, OUTCOME_NAMES[known[outcome]]) if outcome in known else outcome
+    chosen = refusals.ground(ground or "")
+    if chosen is not None and outcome == Outcome.REFUSED.value:
+        label = f"{label} ({chosen.provision[language.value]})"
+    return label
 
 
 def describe_result(result: dict[str, Any]) -> str:
@@ -198,6 +224,7 @@ class DpoController(Controller):
             chart=bar_chart(numbers, gettext(language, N_("Requests received per month"))),
             kinds=[(k, gettext(language, KIND_NAMES[RequestKind(k)])) for k in kinds],
             channels=[c.value for c in Channel],
+            outcomes=[(o.value, gettext(language, OUTCOME_NAMES[o])) for o in Outcome],
         )
 
     @get("/register.csv")
@@ -230,6 +257,7 @@ class DpoController(Controller):
             "dpo_request.html",
             N_("Request"),
             detail=detail,
+            outcome_label=_outcome_label(detail.outcome, detail.refusal_ground, language),
             **request_headline(found, language, request.app.state.settings.timezone),
             due_on=long_date(found.due_on, language),
             extended_due_on=long_date(found.extended_due_on, language)
