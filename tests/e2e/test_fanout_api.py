@@ -225,6 +225,35 @@ async def test_reject_needs_a_ground_and_closes_the_request(world: Any) -> None:
     )  # the reason is not in the audit trail
 
 
+async def test_erasure_refused_under_art_17_3_e_with_its_wording_and_no_fee(world: Any) -> None:
+    """A ground must fit the kind (an objection ground cannot refuse an erasure), needs the
+    DPO's reasons, and the fee alternative exists only for Art. 12(5)."""
+    client, _, settings = world
+    reference = await _verified(settings, "erasure", "concetta.maelzer.3@example.org")
+    dpo = await staff_token(settings, "dana", Role.DPO)
+    act = f"/api/v1/requests/{reference}/actions/reject"
+    for wrong in (
+        {"ground": "objection_compelling_grounds", "reason": "x"},  # not for an erasure
+        {"ground": "erasure_legal_claims"},  # no reasons
+        {"ground": "erasure_legal_claims", "reason": "Klage", "fee": "25 EUR"},  # no fee here
+    ):
+        bad = await client.post(act, json=wrong, headers=dpo)
+        assert bad.status_code == 400, wrong
+    before = (await client.get(f"/api/v1/requests/{reference}", headers=dpo)).json()
+    assert before["status"] == "verified" and before["outcome"] is None  # nothing changed
+    done = await client.post(
+        act,
+        json={"ground": "erasure_legal_claims", "reason": "Klage vor dem LG Essen anhängig."},
+        headers=dpo,
+    )
+    assert done.status_code == 200
+    body = done.json()
+    assert (body["outcome"], body["refusal_ground"]) == ("refused", "erasure_legal_claims")
+    text = await _last_mail_text(settings)
+    assert "Rechtsansprüchen (Art. 17 Abs. 3 lit. e DSGVO)" in text
+    assert "Klage vor dem LG Essen anhängig." in text
+
+
 def _zip(content: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}

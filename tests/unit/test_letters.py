@@ -196,11 +196,13 @@ def test_the_shipped_templates_are_built_from_the_wording_modules(tmp_path: Path
     for language in ("de", "en"):
         for kind in LetterKind:
             name = f"{language}/{kind.value}.docx"
-            with zipfile.ZipFile(LETTERS_DIR / name) as shipped:
-                with zipfile.ZipFile(tmp_path / name) as built:
-                    assert shipped.namelist() == built.namelist(), name
-                    for part in built.namelist():
-                        assert shipped.read(part) == built.read(part), f"{name}: {part}"
+            with (
+                zipfile.ZipFile(LETTERS_DIR / name) as shipped,
+                zipfile.ZipFile(tmp_path / name) as built,
+            ):
+                assert shipped.namelist() == built.namelist(), name
+                for part in built.namelist():
+                    assert shipped.read(part) == built.read(part), f"{name}: {part}"
     # and building twice gives the same bytes (a stable build output)
     again = tmp_path / "again"
     write_templates(again)
