@@ -106,7 +106,9 @@ COMMON_FIELDS = frozenset(
 # What each kind adds. A template naming anything else fails the catalog test.
 KIND_FIELDS: dict[LetterKind, frozenset[str]] = {
     LetterKind.ACKNOWLEDGEMENT: frozenset({"verified_by", "grounds_needed", "marketing"}),
-    LetterKind.IDENTITY_REQUEST: frozenset({"doubt", "needed", "needed_count", "code", "reply_to"}),
+    LetterKind.IDENTITY_REQUEST: frozenset(
+        {"doubt", "needed", "needed_count", "code", "on_file", "reply_to"}
+    ),
     LetterKind.EXTENSION: frozenset({"first_due_on", "reason"}),
     LetterKind.ACCESS: frozenset({"found", "records", "transfers", "download", "redactions"}),
     LetterKind.NEGATIVE: frozenset({"searched", "identifiers"}),

@@ -68,6 +68,11 @@ def specimen_config() -> DsrConfig:
                     "kba": {
                         "customer_number": "customers.customer_no",
                         "phone_pin": "customers.phone_pin",
+                        "last_invoice_amount": {
+                            "table": "invoices",
+                            "column": "total",
+                            "latest_by": "issued_on",
+                        },
                     },
                     "tables": [
                         {

@@ -102,7 +102,8 @@ MAY_PROVIDE = (
     N_("a reply from the e-mail address you use with us"),
     N_("the date and amount of your last invoice"),
 )
-COUNT_WORDS = {1: N_("one"), 2: N_("two")}
+KBA_FACTS_NEEDED = 2  # two matching facts verify a caller (DESIGN.md "Verification")
+TWO = N_("two")
 KBA_NAMES: dict[str, str] = {
     "customer_number": N_("your customer number"),
     "phone_pin": N_("your telephone PIN"),
@@ -215,9 +216,12 @@ class Writer:
             facts["due_on"] = ""
         return facts
 
-    def identity_request(self, doubt: str, reference: str, code: str = "") -> dict[str, Any]:
+    def identity_request(
+        self, doubt: str, reference: str, code: str = "", *, on_file: bool = False
+    ) -> dict[str, Any]:
         """Art. 12(6): only what the policy needs (two matching facts verify a caller), the
-        service phone number, and the code to quote (empty until one is issued)."""
+        service phone number, and the code to quote (none until the verification issues one).
+        ``on_file``: the recipient's address is the one the system of record holds."""
         record = self.config.system_of_record
         facts = [name for name in (record.kba if record else {}) if name in KBA_NAMES]
         needed = [self._(KBA_NAMES[name]) for name in facts] or [self._(MAY_PROVIDE[0])]
@@ -234,12 +238,12 @@ class Writer:
                 "Write to us with these details, quoting our reference %(reference)s: %(address)s."
             )
         )
-        count = min(2, len(needed))
         return {
             "doubt": doubt,
             "needed": needed,
-            "needed_count": self._(COUNT_WORDS[count]),
+            "needed_count": self._(TWO) if len(needed) > KBA_FACTS_NEEDED else "",
             "code": code,
+            "on_file": on_file,
             "reply_to": self._(reply) % values,
         }
 

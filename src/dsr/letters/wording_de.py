@@ -142,18 +142,24 @@ BODIES: dict[LetterKind, list[Block]] = {
             "{{ matter }} ist am {{ received_on }} bei uns eingegangen. Bevor wir Auskunft "
             "erteilen oder Daten ändern, müssen wir sicher sein, dass der Antrag von Ihnen "
             "stammt, damit "
-            "Ihre Daten nicht in falsche Hände gelangen (Art. 12 Abs. 6 DSGVO). Deshalb schreiben "
-            "wir Ihnen an die Anschrift, die wir zu Ihnen gespeichert haben.",
+            "Ihre Daten nicht in falsche Hände gelangen (Art. 12 Abs. 6 DSGVO).",
         ),
+        ("tag", "{%p if on_file %}"),
+        ("p", "Deshalb schreiben wir Ihnen an die Anschrift, die wir zu Ihnen gespeichert haben."),
+        ("tag", "{%p endif %}"),
         ("p", "Warum wir nachfragen: {{ doubt }}"),
-        (
-            "p",
-            "Es genügt, wenn Sie uns {{ needed_count }} der folgenden Angaben nennen:",
-        ),
+        ("tag", "{%p if needed_count %}"),
+        ("p", "Es genügt, wenn Sie uns {{ needed_count }} der folgenden Angaben nennen:"),
+        ("tag", "{%p else %}"),
+        ("p", "Dafür benötigen wir nur diese Angaben:"),
+        ("tag", "{%p endif %}"),
         ("tag", "{%p for item in needed %}"),
         ("bullet", "{{ item }}"),
         ("tag", "{%p endfor %}"),
+        ("tag", "{%p if code %}"),
         ("bold", "Ihr Bestätigungscode: {{ code }}"),
+        ("p", "Bitte nennen Sie diesen Code, wenn Sie anrufen oder schreiben."),
+        ("tag", "{%p endif %}"),
         ("p", "{{ reply_to }}"),
         (
             "p",

@@ -140,15 +140,24 @@ BODIES: dict[LetterKind, list[Block]] = {
             "p",
             "{{ matter }} reached us on {{ received_on }}. Before we disclose or change any "
             "data, we must be sure that the request comes from you, so that your data does not "
-            "reach the wrong person (Art. 12(6) GDPR). This is why we are writing to the postal "
-            "address we hold for you.",
+            "reach the wrong person (Art. 12(6) GDPR).",
         ),
+        ("tag", "{%p if on_file %}"),
+        ("p", "This is why we are writing to the postal address we hold for you."),
+        ("tag", "{%p endif %}"),
         ("p", "Why we ask: {{ doubt }}"),
+        ("tag", "{%p if needed_count %}"),
         ("p", "It is enough if you give us {{ needed_count }} of the following details:"),
+        ("tag", "{%p else %}"),
+        ("p", "All we need for this are these details:"),
+        ("tag", "{%p endif %}"),
         ("tag", "{%p for item in needed %}"),
         ("bullet", "{{ item }}"),
         ("tag", "{%p endfor %}"),
+        ("tag", "{%p if code %}"),
         ("bold", "Your confirmation code: {{ code }}"),
+        ("p", "Please quote this code when you call or write to us."),
+        ("tag", "{%p endif %}"),
         ("p", "{{ reply_to }}"),
         (
             "p",
