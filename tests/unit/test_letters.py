@@ -131,7 +131,7 @@ MANDATORY_DE: dict[LetterKind, list[str]] = {
 }
 EVERY_LETTER_DE = [
     "DSR-2026-000042",  # reference
-    "Ihr Antrag vom\t5. März 2026",  # receipt date, in the information block
+    "Ihre Nachricht vom\t5. März 2026",  # receipt date, in the information block
     "Unser Zeichen\tDSR-2026-000042",
     "Datum\t20. März 2026",
     "Amtsgericht Essen, HRB 12345 · Geschäftsführung: Maria Beispiel, Jonas Muster",  # § 35a
@@ -170,7 +170,7 @@ def test_each_german_letter_says_what_the_law_requires(kind: LetterKind) -> None
 @pytest.mark.parametrize("kind", list(LetterKind))
 def test_each_english_letter_renders_with_english_dates(kind: LetterKind) -> None:
     text = render(kind, Language.EN)
-    assert "DSR-2026-000042" in text and "Your request of\t5 March 2026" in text
+    assert "DSR-2026-000042" in text and "Your message of\t5 March 2026" in text
     assert "März" not in text and "{{" not in text
     greeting = text.split("Dear Erika Mustermann,\n", 1)[1]
     assert greeting[0].isupper(), greeting[:40]  # a capital after "Dear …,"

@@ -117,7 +117,7 @@ KIND_FIELDS: dict[LetterKind, frozenset[str]] = {
     LetterKind.PARTIAL_ERASURE: frozenset({"ground", "erased", "held", "done_on", "notified"}),
     LetterKind.RESTRICTION: frozenset({"scope", "ground", "done_on", "notified"}),
     LetterKind.RESTRICTION_LIFT: frozenset({"scope", "lift_on", "reason"}),
-    LetterKind.OBJECTION: frozenset({"marketing", "scope", "done_on", "notified"}),
+    LetterKind.OBJECTION: frozenset({"marketing", "scope", "done_on"}),  # no Art. 19
     LetterKind.REFUSAL: frozenset({"decision", "ground_text", "reason", "fee"}),
     LetterKind.UNVERIFIABLE: frozenset({"reason", "may_provide"}),
 }

@@ -181,7 +181,7 @@ def specimen(
             "Wir haben die Anschrift beim Einwohnermeldeamt geprüft; sie ist richtig.",
         )
     elif kind is LetterKind.OBJECTION:
-        facts = writer.objection(tasks, TODAY, "Bonitätsprüfungen", marketing=marketing)
+        facts = writer.objection(TODAY, "Bonitätsprüfungen", marketing=marketing)
     elif kind is LetterKind.REFUSAL:
         chosen = refusals.ground(ground)
         assert chosen is not None, ground

@@ -263,15 +263,9 @@ class Writer:
     def restriction_lift(self, scope: str, lift_on: date, reason: str) -> dict[str, Any]:
         return {"scope": scope, "lift_on": self.day(lift_on), "reason": reason}
 
-    def objection(
-        self, tasks: Sequence[Task], today: date, scope: str, *, marketing: bool = False
-    ) -> dict[str, Any]:
-        return {
-            "marketing": marketing,
-            "scope": scope,
-            "done_on": self.day(today),
-            "notified": self._notified(tasks, plan.MANUAL),
-        }
+    def objection(self, today: date, scope: str, *, marketing: bool = False) -> dict[str, Any]:
+        """No recipients: Art. 19 covers rectification, erasure and restriction only."""
+        return {"marketing": marketing, "scope": scope, "done_on": self.day(today)}
 
     def access(self, tasks: Sequence[Task], expires_on: date) -> dict[str, Any]:
         found = self._found(tasks, plan.EXPORT)

@@ -7,7 +7,7 @@ Geometry (LEGAL.md §8), from the top-left corner of an A4 page, in millimetres:
 - return line and address field in the window zone: the field starts 45 mm from the top and
   20 mm from the left and is 85 × 45 mm (17.7 mm additional-information zone, the return line
   at its foot, then the 27.3 mm address zone, written 5 mm in, at 25 mm);
-- information block right of 125 mm from 50 mm down ("Ihr Antrag vom", "Unser Zeichen", the
+- information block right of 125 mm from 50 mm down ("Ihre Nachricht vom", "Unser Zeichen", the
   DPO, "Datum");
 - subject line at 98.4 mm; body 25 mm from the left, 20 mm from the right;
 - fold marks at 105 and 210 mm, punch mark at 148.5 mm, on the left edge of the first page;
@@ -203,6 +203,9 @@ def _styles(document: WordDocument, language: str) -> None:
             style.font.color.rgb = RGBColor(0x44, 0x44, 0x44)
     heading = styles["Heading 1"]
     heading.font.name = FONT
+    fonts = heading.element.rPr.find(qn("w:rFonts"))
+    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(theme), None)  # a theme font would win over FONT
     heading.font.size = Pt(10.5)
     heading.font.bold = True
     heading.font.color.rgb = RGBColor(0, 0, 0)

@@ -209,7 +209,7 @@ class LetterOffice:
             facts = writer.restriction(tasks, today, self._resolution_note(tasks))
             letter = await self.issue(request, LetterKind.RESTRICTION, facts)
         elif outcome is Outcome.OBJECTION_UPHELD:
-            facts = writer.objection(tasks, today, self._resolution_note(tasks))
+            facts = writer.objection(today, self._resolution_note(tasks))
             letter = await self.issue(request, LetterKind.OBJECTION, facts)
         else:
             return None

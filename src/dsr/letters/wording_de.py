@@ -9,7 +9,7 @@ from dsr.letters.layout import Block, Labels
 LABELS = Labels(
     language="de-DE",
     info=(
-        ("Ihr Antrag vom", "{{ received_on }}"),
+        ("Ihre Nachricht vom", "{{ received_on }}"),
         ("Unser Zeichen", "{{ reference }}"),
         ("Ansprechpartner", "{{ dpo.name }}"),
         ("", "{{ dpo.title }}"),
@@ -388,8 +388,6 @@ BODIES: dict[LetterKind, list[Block]] = {
             "nicht mehr.",
         ),
         ("tag", "{%p endif %}"),
-        ("p", "Über Ihren Widerspruch haben wir unterrichtet (Art. 19 DSGVO):"),
-        *NOTIFIED,
     ],
     LetterKind.REFUSAL: [
         ("title", "{{ matter }}: unsere Entscheidung"),

@@ -9,7 +9,7 @@ from dsr.letters.layout import Block, Labels
 LABELS = Labels(
     language="en-GB",
     info=(
-        ("Your request of", "{{ received_on }}"),
+        ("Your message of", "{{ received_on }}"),
         ("Our reference", "{{ reference }}"),
         ("Contact", "{{ dpo.name }}"),
         ("", "{{ dpo.title }}"),
@@ -381,8 +381,6 @@ BODIES: dict[LetterKind, list[Block]] = {
             "longer process your data for {{ scope }}.",
         ),
         ("tag", "{%p endif %}"),
-        ("p", "We informed these recipients of your objection (Art. 19 GDPR):"),
-        *NOTIFIED,
     ],
     LetterKind.REFUSAL: [
         ("title", "{{ matter }}: our decision"),
