@@ -106,18 +106,22 @@ class LetterOffice:
 
     # -- the moments a letter is due ------------------------------------------------------
 
-    async def acknowledge(self, request: Request) -> Letter:
-        """After verification: receipt, the right, the answer date, what happens next."""
-        letter = await self.issue(
-            request, LetterKind.ACKNOWLEDGEMENT, self.writer(request).acknowledgement(request)
-        )
+    async def acknowledge(self, request: Request, *, marketing: bool = False) -> Letter:
+        """After verification: receipt, the right, the answer date, what happens next
+        (``marketing``: an objection to direct marketing, stopped at once)."""
+        facts = self.writer(request).acknowledgement(request, marketing=marketing)
+        letter = await self.issue(request, LetterKind.ACKNOWLEDGEMENT, facts)
         await self.deliver(request, letter)
         return letter
 
-    async def ask_identity(self, request: Request, doubt: str) -> Letter:
+    async def ask_identity(
+        self, request: Request, doubt: str, *, code: str = "", on_file: bool = False
+    ) -> Letter:
         """Art. 12(6): archived for the post to the address on file, never e-mailed to an
         address a caller gave us."""
-        facts = self.writer(request).identity_request(doubt, request.reference)
+        facts = self.writer(request).identity_request(
+            doubt, request.reference, code, on_file=on_file
+        )
         return await self.issue(request, LetterKind.IDENTITY_REQUEST, facts)
 
     async def extension(self, request: Request) -> Letter:
