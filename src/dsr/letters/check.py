@@ -173,7 +173,13 @@ def specimen(
         if kind is LetterKind.ERASURE:
             facts["held"] = []
     elif kind is LetterKind.RESTRICTION:
-        facts = writer.restriction(tasks, TODAY, "Ihre Postanschrift in der Kundendatenbank")
+        facts = writer.restriction(
+            tasks,
+            TODAY,
+            "Ihre Postanschrift in der Kundendatenbank",
+            "Sie bestreiten die Richtigkeit der Anschrift; für die Dauer unserer Prüfung ist die "
+            "Verarbeitung eingeschränkt (Art. 18 Abs. 1 lit. a DSGVO)",
+        )
     elif kind is LetterKind.RESTRICTION_LIFT:
         facts = writer.restriction_lift(
             "Ihre Postanschrift in der Kundendatenbank",

@@ -84,10 +84,6 @@ ERASURE_GROUND = N_(
     "processed them on the basis of your consent (point (b)) or of our legitimate interests, "
     "to which you objected (point (c))"
 )
-RESTRICTION_GROUND = N_(
-    "you contest the accuracy of the data, and we restrict them while we verify it "
-    "(Art. 18(1)(a) GDPR)"
-)
 PHONE_CLAUSE = N_(" or by phone on %(phone)s")
 REGISTERED_OFFICE = N_("Registered office")
 NO_SOURCE = N_("collected from you")
@@ -255,7 +251,7 @@ class Writer:
     ) -> dict[str, Any]:
         return {
             "scope": scope,
-            "ground": ground or self._(RESTRICTION_GROUND),
+            "ground": ground,  # Art. 18(1)(a)-(d), as the DPO states it; none is assumed
             "done_on": self.day(today),
             "notified": self._notified(tasks, plan.MANUAL),
         }

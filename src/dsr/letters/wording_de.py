@@ -179,8 +179,8 @@ BODIES: dict[LetterKind, list[Block]] = {
         (
             "p",
             "{{ matter }} ist am {{ received_on }} bei uns eingegangen. Grundsätzlich antworten "
-            "wir innerhalb eines Monats, hier also bis zum {{ first_due_on }}. In Ihrem Fall "
-            "benötigen wir mehr Zeit.",
+            "wir innerhalb eines Monats nach Eingang (Art. 12 Abs. 3 Satz 1 DSGVO), hier also bis "
+            "zum {{ first_due_on }}. In Ihrem Fall benötigen wir mehr Zeit.",
         ),
         ("p", "Der Grund: {{ reason }}"),
         (
@@ -333,9 +333,11 @@ BODIES: dict[LetterKind, list[Block]] = {
         (
             "p",
             "Sie haben am {{ received_on }} verlangt, dass wir die Verarbeitung Ihrer Daten "
-            "einschränken. Am {{ done_on }} haben wir sie eingeschränkt: {{ scope }}",
+            "einschränken. Am {{ done_on }} haben wir sie eingeschränkt: {{ scope }}.",
         ),
-        ("p", "Grund der Einschränkung: {{ ground }}"),
+        ("tag", "{%p if ground %}"),
+        ("p", "Grund der Einschränkung: {{ ground }}."),
+        ("tag", "{%p endif %}"),
         (
             "p",
             "Solange die Einschränkung gilt, speichern wir diese Daten nur noch; verarbeiten "

@@ -176,8 +176,9 @@ BODIES: dict[LetterKind, list[Block]] = {
         *GREETING,
         (
             "p",
-            "{{ matter }} reached us on {{ received_on }}. We normally answer within one month, "
-            "here by {{ first_due_on }}. In your case we need more time.",
+            "{{ matter }} reached us on {{ received_on }}. We normally answer within one month "
+            "of receipt (Art. 12(3), first sentence, GDPR), here by {{ first_due_on }}. In your "
+            "case we need more time.",
         ),
         ("p", "The reason: {{ reason }}"),
         (
@@ -328,9 +329,11 @@ BODIES: dict[LetterKind, list[Block]] = {
         (
             "p",
             "On {{ received_on }} you asked us to restrict the processing of your data. On "
-            "{{ done_on }} we restricted it: {{ scope }}",
+            "{{ done_on }} we restricted it: {{ scope }}.",
         ),
-        ("p", "Ground for the restriction: {{ ground }}"),
+        ("tag", "{%p if ground %}"),
+        ("p", "Ground for the restriction: {{ ground }}."),
+        ("tag", "{%p endif %}"),
         (
             "p",
             "While the restriction applies, we only store these data; we may process them only "
