@@ -342,11 +342,21 @@ async def test_erasure_waits_for_the_dpo_then_erases_with_holds(desk: Desk) -> N
     assert f"({held['count']} Datensätze): aufzubewahren nach {held['law']} bis zum {until}" in text
     assert "gesperrt (Art. 18 DSGVO)" in text and "Papierarchiv" in text
     assert "Newsletter Versand GmbH" in text  # the processor told (Art. 19)
-    # It says what we held: not an attachment, a one-time link to this very document.
+    # It says what we held: not an attachment, a one-time link to this letter (its PDF/A
+    # where LibreOffice is installed, archived beside the DOCX; else the DOCX itself).
     assert letter.channel == "download"
     async with desk.db.session_scope() as session:
         (download,) = (await session.exec(select(Download))).all()
-    assert download.artifact_id == letter.artifact_id
+        offered = await session.get_one(Artifact, download.artifact_id)
+    if soffice() is None:
+        assert download.artifact_id == letter.artifact_id
+    else:
+        assert (offered.kind, offered.media_type, offered.request_id) == (
+            "letter",
+            "application/pdf",
+            request_id,
+        )
+        assert offered.filename == f"{_ref(text)}-Teilloeschung.pdf"
     (mail,) = await desk.mails(request_id)
     assert mail.attachments == [] and mail.subject == f"Ihr Antrag {_ref(text)}: unsere Antwort"
 
@@ -571,7 +581,8 @@ async def test_a_large_export_is_stored_and_read_in_chunks(
         delivered = zipfile.ZipFile(io.BytesIO(released))
         for name in archive.namelist():
             assert delivered.read(name) == archive.read(name)
-        assert any(n.endswith("-Auskunft.docx") for n in delivered.namelist())
+        suffix = "-Auskunft.pdf" if soffice() is not None else "-Auskunft.docx"
+        assert any(n.endswith(suffix) for n in delivered.namelist())
 
         # Swapping two pieces, or losing the last one, cannot go unnoticed.
         first, second = (

@@ -298,9 +298,31 @@ class LetterOffice:
                 title=gettext(Language(letter.language), TITLES[LetterKind(letter.kind)]),
             )
         elif delivery is Delivery.DOWNLOAD:
-            artifact = await self.session.get_one(Artifact, letter.artifact_id)
+            artifact = await self._customer_copy(request, letter)
             if await self.offer_download(request, artifact, keep=True):
                 await self._mark_sent(letter, "download")
+
+    async def _customer_copy(self, request: Request, letter: Letter) -> Artifact:
+        """What the person downloads: a PDF/A of the letter where LibreOffice is installed
+        (archived beside the DOCX, which stays the DPO's record), else the DOCX itself. These
+        letters go out on release, by the DPO or the worker, never in a public request."""
+        document = await self.session.get_one(Artifact, letter.artifact_id)
+        if soffice() is None:
+            return document
+        converted = await to_pdf(
+            await artifacts.read_all(self.session, self.vault.cipher, document)
+        )
+        if converted is None:
+            return document
+        return await artifacts.save_file(
+            self.session,
+            self.vault.cipher,
+            io.BytesIO(converted),
+            request_id=request.id,
+            kind=LETTER,
+            media_type=PDF,
+            filename=(document.filename or "letter.docx").removesuffix(".docx") + ".pdf",
+        )
 
     async def send_attached(
         self, request: Request, letter: Letter, template: str, subject: str, **context: Any
@@ -329,7 +351,8 @@ class LetterOffice:
         """Put the access response into the package the DPO reviewed: its files stay
         byte-for-byte as they were, the letter is one more file in the zip."""
         cipher = self.vault.cipher
-        document = await self.session.get_one(Artifact, letter.artifact_id)
+        request = await self.session.get_one(Request, package.request_id)
+        document = await self._customer_copy(request, letter)
         content = await artifacts.read_all(self.session, cipher, document)
         with await artifacts.spooled(self.session, cipher, package) as combined:
             with zipfile.ZipFile(combined, "a", compression=zipfile.ZIP_DEFLATED) as archive:
