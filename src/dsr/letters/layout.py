@@ -64,8 +64,9 @@ STYLES: dict[str, tuple[float, bool, float, bool]] = {
     "Recipient": (10.0, False, 0.0, False),
     "Info Block": (8.5, False, 0.0, False),
     "Subject": (11.0, True, 12.0, True),
-    "Emphasis Line": (10.0, True, 6.0, False),
-    "Closing": (10.0, False, 0.0, True),
+    "Emphasis Line": (10.0, True, 6.0, True),  # a record name goes with its bullets
+    "Closing": (10.0, False, 12.0, True),
+    "Signature": (10.0, False, 0.0, False),  # one paragraph, kept together
     "Footer Line": (7.0, False, 0.0, False),
     "Page Number": (8.0, False, 2.0, False),
     "Placeholder": (10.0, False, 0.0, False),  # a paragraph holding only a {%p ... %} tag
@@ -148,17 +149,27 @@ def write_body(document: WordDocument, content: Sequence[Block]) -> None:
         "bold": "Emphasis Line",
         "bullet": "List Bullet",
         "closing": "Closing",
+        "signature": "Signature",
         "tag": "Placeholder",
     }
-    # The last text paragraphs before the closing go with it: no page holds only a closing.
-    real = [i for i, (style, _) in enumerate(content) if style not in ("tag", "closing")]
-    keep = set(real[-2:])
+    # The last text paragraph before the closing goes with it (and the closing paragraph
+    # with the signature, which stays in one piece): no page holds only a closing.
+    closing = ("tag", "closing", "signature")
+    real = [i for i, (style, _) in enumerate(content) if style not in closing]
+    keep = set(real[-1:])
     for index, (style, text) in enumerate(content):
         if style not in styles:
             raise ValueError(f"unknown block style {style!r}")
-        paragraph = document.add_paragraph(text, style=styles[style])
+        paragraph = document.add_paragraph(style=styles[style])
+        for number, line in enumerate(text.split("\n")):
+            if number:
+                paragraph.add_run().add_break()  # lines of one paragraph (the signature)
+            if line:
+                paragraph.add_run(line)
         if index in keep:
             paragraph.paragraph_format.keep_with_next = True
+        if style == "signature":
+            paragraph.paragraph_format.keep_together = True
 
 
 def set_properties(document: WordDocument, title: str, language: str) -> None:

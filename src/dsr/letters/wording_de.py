@@ -59,11 +59,7 @@ CLOSING: list[Block] = [
         "{{ controller.phone_clause }}; {{ dpo.name }} ({{ dpo.title }}) erreichen Sie unter "
         "{{ dpo.email }}. Bitte nennen Sie dabei unser Zeichen {{ reference }}.",
     ),
-    ("closing", ""),
-    ("closing", "Mit freundlichen Grüßen"),
-    ("closing", ""),
-    ("closing", "{{ controller.name }}"),
-    ("p", "Datenschutz"),
+    ("signature", "Mit freundlichen Grüßen\n\n{{ controller.name }}\nDatenschutz"),
 ]
 NOTIFIED: list[Block] = [
     ("tag", "{%p if notified %}"),
@@ -265,7 +261,7 @@ BODIES: dict[LetterKind, list[Block]] = {
         ),
         ("p", "Gesucht haben wir in diesen Systemen:"),
         ("tag", "{%p for store in searched %}"),
-        ("bullet", "{{ store.system }} ({{ store.categories }})"),
+        ("bullet", "{{ store.system }}: {{ store.categories }}"),
         ("tag", "{%p endfor %}"),
         (
             "p",

@@ -60,11 +60,7 @@ CLOSING: list[Block] = [
         "{{ controller.phone_clause }}; you can reach {{ dpo.name }} ({{ dpo.title }}) at "
         "{{ dpo.email }}. Please quote our reference {{ reference }}.",
     ),
-    ("closing", ""),
-    ("closing", "Yours sincerely,"),
-    ("closing", ""),
-    ("closing", "{{ controller.name }}"),
-    ("p", "Data protection team"),
+    ("signature", "Yours sincerely,\n\n{{ controller.name }}\nData protection team"),
 ]
 NOTIFIED: list[Block] = [
     ("tag", "{%p if notified %}"),
@@ -261,7 +257,7 @@ BODIES: dict[LetterKind, list[Block]] = {
         ),
         ("p", "We searched these systems:"),
         ("tag", "{%p for store in searched %}"),
-        ("bullet", "{{ store.system }} ({{ store.categories }})"),
+        ("bullet", "{{ store.system }}: {{ store.categories }}"),
         ("tag", "{%p endfor %}"),
         (
             "p",
