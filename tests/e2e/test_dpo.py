@@ -106,6 +106,10 @@ async def test_the_request_page_extends_and_refuses_with_reasons(console: Any) -
         },
     )
     assert "Abgelehnt" in refused.text
+    assert "Abgelehnt (Art. 12 Abs. 5 Satz 2 lit. b DSGVO)" in refused.text  # outcome, ground
+    register = await client.get("/dpo/register.csv")
+    (row,) = [line for line in register.text.splitlines() if line.startswith(second)]
+    assert row.endswith(",rejected,refused,excessive")
     database = await _db(settings)
     try:
         async with database.session_scope() as session:
