@@ -290,6 +290,12 @@ def _config_check(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     if problems:
         return 1
+    if config.controller.legal is None and config.controller.has_legal_form:
+        print(
+            "note: controller.legal is missing: a company's letters name its seat, register "
+            "court and number and managing directors (§ 35a GmbHG, § 80 AktG)",
+            file=sys.stderr,
+        )
     print(f"{settings.config}: {len(config.stores)} stores, all reachable and as declared")
     return 0
 

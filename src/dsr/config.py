@@ -71,6 +71,9 @@ class Legal(_Strict):
     )
 
 
+LEGAL_FORMS = ("GmbH", "gGmbH", "UG", "AG", "SE", "KGaA")
+
+
 class Controller(_Strict):
     name: str = "Beispiel Kundenservice GmbH"
     address: list[str] = Field(default_factory=lambda: ["Musterstraße 1", "45127 Essen"])
@@ -78,6 +81,7 @@ class Controller(_Strict):
     phone: str | None = Field(default=None, description="service phone number named in letters")
     legal: Legal | None = None
     dpo: Dpo = Dpo(name="Dr. Datenschutz", email="dsb@example.org")
+
     supervisory_authority: Authority = Authority(
         name="Landesbeauftragte für Datenschutz und Informationsfreiheit Nordrhein-Westfalen",
         address=["Kavalleriestraße 2-4", "40213 Düsseldorf"],
@@ -90,6 +94,11 @@ class Controller(_Strict):
             "North Rhine-Westphalia"
         },
     )
+
+    @property
+    def has_legal_form(self) -> bool:
+        """A company whose letters must carry the § 35a GmbHG / § 80 AktG details."""
+        return any(form in self.name.split() for form in LEGAL_FORMS)
 
 
 class Policies(_Strict):
