@@ -258,6 +258,7 @@ def test_an_objection_is_acknowledged_by_its_kind() -> None:
     assert "Ihr Widerspruch ist am 5. März 2026 bei uns eingegangen" in objection
     assert "Gründe, die sich aus Ihrer besonderen Situation ergeben" in objection  # Art. 21(1)
     assert "Begründung ist dafür nicht erforderlich" not in objection
+    assert "Sie müssen nichts weiter tun" not in objection  # they are asked for their grounds
     assert "spätestens am 7. April 2026" in objection
     marketing = text_of(
         render_docx(

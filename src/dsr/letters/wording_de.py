@@ -128,7 +128,9 @@ BODIES: dict[LetterKind, list[Block]] = {
             "Ihren Antrag.",
         ),
         *ANSWER_BY,
+        ("tag", "{%p if not grounds_needed %}"),
         ("p", "Sie müssen nichts weiter tun. Benötigen wir noch etwas von Ihnen, melden wir uns."),
+        ("tag", "{%p endif %}"),
     ],
     LetterKind.IDENTITY_REQUEST: [
         ("title", "{{ matter }}: Bitte bestätigen Sie, dass er von Ihnen stammt"),
@@ -414,7 +416,7 @@ BODIES: dict[LetterKind, list[Block]] = {
         (
             "p",
             "Sie können uns zusätzliche Angaben übermitteln, mit denen wir Sie identifizieren "
-            "können (Art. 12 Abs. 2 Satz 2 DSGVO), zum Beispiel:",
+            "können (Art. 11 Abs. 2 Satz 2 DSGVO), zum Beispiel:",
         ),
         ("tag", "{%p for item in may_provide %}"),
         ("bullet", "{{ item }}"),

@@ -56,8 +56,8 @@ COMPLAINT: list[Block] = [
 CLOSING: list[Block] = [
     (
         "closing",
-        "If you have questions about this letter, write to {{ controller.email }}"
-        "{{ controller.phone_clause }}; you can reach {{ dpo.name }} ({{ dpo.title }}) at "
+        "If you have questions about this letter, you can reach us at {{ controller.email }}"
+        "{{ controller.phone_clause }}, and {{ dpo.name }} ({{ dpo.title }}) at "
         "{{ dpo.email }}. Please quote our reference {{ reference }}.",
     ),
     ("signature", "Yours sincerely,\n\n{{ controller.name }}\nData protection team"),
@@ -127,7 +127,9 @@ BODIES: dict[LetterKind, list[Block]] = {
             "our systems for data about you and act on your request.",
         ),
         *ANSWER_BY,
+        ("tag", "{%p if not grounds_needed %}"),
         ("p", "You do not need to do anything. If we need anything else, we will contact you."),
+        ("tag", "{%p endif %}"),
     ],
     LetterKind.IDENTITY_REQUEST: [
         ("title", "{{ matter }}: please confirm that it comes from you"),
@@ -404,7 +406,7 @@ BODIES: dict[LetterKind, list[Block]] = {
         ("p", "What we checked: {{ reason }}"),
         (
             "p",
-            "You may send us additional information that identifies you (Art. 12(2), second "
+            "You may send us additional information that identifies you (Art. 11(2), second "
             "sentence, GDPR), for example:",
         ),
         ("tag", "{%p for item in may_provide %}"),
