@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench soak lint messages clean
+.PHONY: run test bench soak lint messages letters clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ lint: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k N_ -k _ --no-location --sort-output --project dsr -o src/dsr/locale/messages.pot .
 	$(BIN)/pybabel update -i src/dsr/locale/messages.pot -d src/dsr/locale --width 100 --ignore-obsolete
+
+# Rebuild the shipped letter templates from src/dsr/letters/wording_*.py (their single source).
+letters: $(STAMP)
+	$(BIN)/python -c "from pathlib import Path; from dsr.letters.blueprints import write_templates; write_templates(Path('templates/letters'), overwrite=True)"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

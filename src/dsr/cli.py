@@ -120,6 +120,11 @@ def _parser() -> argparse.ArgumentParser:
     init.set_defaults(run=_letters_init)
     check = letters.add_parser("check", help="render every template with sample facts")
     check.set_defaults(run=_letters_check)
+    specimens = letters.add_parser(
+        "specimens", help="render every kind, language and variant to DOCX (and PDF) to read"
+    )
+    specimens.add_argument("directory", type=Path, help="where to write de/ and en/")
+    specimens.set_defaults(run=_letters_specimens)
 
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(metavar="ACTION")
     verify = audit.add_parser("verify", help="check the keyed hash chain (changes nothing)")
@@ -142,6 +147,17 @@ def _letters_init(args: argparse.Namespace) -> int:
     for path in written:
         print(path)
     print(f"{len(written)} templates written; point DSR_LETTERS_DIR at {args.directory}")
+    return 0
+
+
+def _letters_specimens(args: argparse.Namespace) -> int:
+    from dsr.letters.catalog import letters_dir
+    from dsr.letters.specimens import convert_all, write_specimens
+
+    written = write_specimens(letters_dir(_settings().letters_dir), args.directory)
+    pdfs = asyncio.run(convert_all(written))
+    print(f"{len(written)} letters written to {args.directory}", end="")
+    print(f", {len(pdfs)} as PDF" if pdfs else " (no PDF: LibreOffice is not installed)")
     return 0
 
 
@@ -322,6 +338,12 @@ def _config_check(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     if problems:
         return 1
+    if config.controller.legal is None and config.controller.has_legal_form:
+        print(
+            "note: controller.legal is missing: a company's letters name its seat, register "
+            "court and number and managing directors (§ 35a GmbHG, § 80 AktG)",
+            file=sys.stderr,
+        )
     print(f"{settings.config}: {len(config.stores)} stores, all reachable and as declared")
     return 0
 

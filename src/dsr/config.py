@@ -24,6 +24,12 @@ from pydantic import (
 
 from dsr.domain.errors import ConfigError
 
+Text = str | dict[Literal["de", "en"], str]
+
+
+def _texts(de: str, en: str) -> Text:
+    return {"de": de, "en": en}
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -37,18 +43,63 @@ class Contact(_Strict):
     web: str | None = None
 
 
+class Dpo(Contact):
+    """The data protection officer; ``title`` is how letters name the office."""
+
+    title: Text = Field(
+        default_factory=lambda: _texts("Datenschutzbeauftragter", "Data protection officer")
+    )
+
+
+class Authority(Contact):
+    """The supervisory authority named in the complaint paragraph (Art. 77)."""
+
+    postal_box: list[str] = Field(default_factory=list, description="e.g. [Postfach 20 04 44, ...]")
+    explained: Text | None = Field(
+        default=None, description="what the name means, for letters in another language"
+    )
+
+
+class Legal(_Strict):
+    """What a company's business letters must name (§ 35a GmbHG, § 80 AktG)."""
+
+    seat: str
+    register_court: str
+    register_number: str
+    managing_directors: list[str] = Field(min_length=1)
+    directors_label: Text = Field(
+        default_factory=lambda: _texts("Geschäftsführung", "Managing directors")
+    )
+
+
+LEGAL_FORMS = ("GmbH", "gGmbH", "UG", "AG", "SE", "KGaA")
+
+
 class Controller(_Strict):
     name: str = "Beispiel Kundenservice GmbH"
     address: list[str] = Field(default_factory=lambda: ["Musterstraße 1", "45127 Essen"])
     email: str = "datenschutz@example.org"
-    dpo: Contact = Contact(name="Dr. Datenschutz", email="dsb@example.org")
-    supervisory_authority: Contact = Contact(
+    phone: str | None = Field(default=None, description="service phone number named in letters")
+    legal: Legal | None = None
+    dpo: Dpo = Dpo(name="Dr. Datenschutz", email="dsb@example.org")
+
+    supervisory_authority: Authority = Authority(
         name="Landesbeauftragte für Datenschutz und Informationsfreiheit Nordrhein-Westfalen",
         address=["Kavalleriestraße 2-4", "40213 Düsseldorf"],
+        postal_box=["Postfach 20 04 44", "40102 Düsseldorf"],
         email="poststelle@ldi.nrw.de",
         phone="0211 38424-0",
         web="https://www.ldi.nrw.de",
+        explained={
+            "en": "the State Commissioner for Data Protection and Freedom of Information of "
+            "North Rhine-Westphalia"
+        },
     )
+
+    @property
+    def has_legal_form(self) -> bool:
+        """A company whose letters must carry the § 35a GmbHG / § 80 AktG details."""
+        return any(form in self.name.split() for form in LEGAL_FORMS)
 
 
 class Policies(_Strict):
@@ -76,9 +127,6 @@ TableName = Annotated[
 IdentifierName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 BUILTIN_IDENTIFIERS = ("email", "phone", "customer_number")
 Field_ = Literal["name", "email", "phone", "postal_address", "customer_number"]
-
-
-Text = str | dict[Literal["de", "en"], str]
 
 
 def localized(text: Text | None, language: str) -> str:

@@ -396,6 +396,13 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
             "name": "Beispiel Kundenservice GmbH",
             "address": ["Musterstraße 1", "45127 Essen"],
             "email": "datenschutz@example.org",
+            "phone": "0201 123456-0",
+            "legal": {
+                "seat": "Essen",
+                "register_court": "Amtsgericht Essen",
+                "register_number": "HRB 12345",
+                "managing_directors": ["Maria Beispiel", "Jonas Muster"],
+            },
             "dpo": {"name": "Dr. Datenschutz", "email": "dsb@example.org"},
         },
         "processing": DEMO_PROCESSING,

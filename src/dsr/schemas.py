@@ -131,7 +131,9 @@ class RequestDetail(RequestSummary):
     received_at: datetime
     extension_reason: str | None
     closed_at: datetime | None
-    outcome: str | None
+    outcome: str | None  # provided, no_data, erased, partially_erased, rectified, restricted,
+    #                      objection_upheld, refused, withdrawn, unverifiable
+    refusal_ground: str | None  # with "refused": the ground (dsr.domain.refusals)
     tasks: list[TaskOut] | None = Field(description="null for agents")
     letters: list[LetterOut] | None = Field(description="null for agents")
     timeline: list[EventOut] | None = Field(description="null for agents")

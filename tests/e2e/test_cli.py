@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from dsr.db import Database
+from dsr.letters.catalog import LetterKind
+from dsr.letters.render import soffice
 from dsr.security.audit import chain_all
 from dsr.settings import new_encryption_key
 from tests.helpers import free_port, wait_until_serving
@@ -192,3 +194,18 @@ def test_the_shared_socket_is_tcp_so_responses_are_not_delayed() -> None:
             socket.IPPROTO_TCP,
         )
         assert sock.get_inheritable()
+
+
+def test_letters_specimens_writes_every_kind_and_variant_in_both_languages(
+    tmp_path: Path,
+) -> None:
+    done = dsr("letters", "specimens", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    for language in ("de", "en"):
+        names = {p.stem for p in (tmp_path / language).glob("*.docx")}
+        assert {kind.value for kind in LetterKind} <= names
+        assert {"refusal-erasure_legal_claims", "acknowledgement-objection-marketing"} <= names
+        assert "negative-hostile" in names
+        if soffice() is not None:
+            assert {p.stem for p in (tmp_path / language).glob("*.pdf")} == names
+    assert "letters written" in done.stdout

@@ -106,6 +106,10 @@ async def test_the_request_page_extends_and_refuses_with_reasons(console: Any) -
         },
     )
     assert "Abgelehnt" in refused.text
+    assert "Abgelehnt (Art. 12 Abs. 5 Satz 2 lit. b DSGVO)" in refused.text  # outcome, ground
+    register = await client.get("/dpo/register.csv")
+    (row,) = [line for line in register.text.splitlines() if line.startswith(second)]
+    assert row.endswith(",rejected,refused,excessive")
     database = await _db(settings)
     try:
         async with database.session_scope() as session:
@@ -139,7 +143,8 @@ async def test_statistics_and_the_register_without_personal_data(console: Any) -
     lines = register.text.strip().splitlines()
     assert (
         lines[0]
-        == "reference,kind,channel,received_on,due_on,extended_due_on,closed_on,status,outcome"
+        == "reference,kind,channel,received_on,due_on,extended_due_on,closed_on,status,outcome,"
+        "refusal_ground"
     )
     assert len(lines) == 3 and lines[1].startswith(f"{late},access,letter,")
     assert "stats.person" not in register.text and "Erika" not in register.text

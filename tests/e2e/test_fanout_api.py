@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import re
+import subprocess
 import time
 import uuid
 import zipfile
@@ -26,6 +27,7 @@ from dsr.connectors.registry import build_connectors
 from dsr.db import Database
 from dsr.domain.identity import Identity
 from dsr.domain.vocabulary import Role
+from dsr.letters.render import soffice
 from dsr.models import Artifact, Outbox, Task
 from dsr.models.base import utcnow
 from dsr.security.vault import Vault
@@ -185,10 +187,18 @@ async def test_dpo_actions_are_guarded_and_release_sends_a_one_time_download(
     assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
     # Every file the DPO reviewed arrives byte for byte; the access response letter is added.
     reviewed, delivered = _zip(package.content), _zip(got.content)
-    letter_name = f"{reference}-Auskunft.docx"
+    pdf = soffice() is not None  # the person gets PDF/A where LibreOffice is installed
+    letter_name = f"{reference}-Auskunft.{'pdf' if pdf else 'docx'}"
     assert set(delivered) == set(reviewed) | {letter_name}
     assert all(delivered[name] == content for name, content in reviewed.items())
-    letter = "\n".join(p.text for p in docx.Document(io.BytesIO(delivered[letter_name])).paragraphs)
+    if pdf:
+        letter = subprocess.run(  # noqa: ASYNC221 - a test reading its own result
+            ["pdftotext", "-", "-"], input=delivered[letter_name], capture_output=True, check=True
+        ).stdout.decode()
+        letter = " ".join(letter.split())
+    else:
+        document = docx.Document(io.BytesIO(delivered[letter_name]))
+        letter = "\n".join(p.text for p in document.paragraphs)
     assert "Auskunft nach Art. 15 DSGVO" in letter and reference in letter
     assert "Paketdienst GmbH" in letter, letter  # recipients by name (Art. 15(1)(c))
     gone = await client.get(token)
@@ -214,10 +224,44 @@ async def test_reject_needs_a_ground_and_closes_the_request(world: Any) -> None:
         act, json={"ground": "excessive", "reason": "Dritter Antrag diese Woche"}, headers=dpo
     )
     assert done.status_code == 200
-    assert (done.json()["status"], done.json()["outcome"]) == ("rejected", "excessive")
+    body = done.json()
+    assert (body["status"], body["outcome"], body["refusal_ground"]) == (
+        "rejected",
+        "refused",
+        "excessive",
+    )
     assert "Dritter Antrag" not in json.dumps(
         done.json()["timeline"]
     )  # the reason is not in the audit trail
+
+
+async def test_erasure_refused_under_art_17_3_e_with_its_wording_and_no_fee(world: Any) -> None:
+    """A ground must fit the kind (an objection ground cannot refuse an erasure), needs the
+    DPO's reasons, and the fee alternative exists only for Art. 12(5)."""
+    client, _, settings = world
+    reference = await _verified(settings, "erasure", "concetta.maelzer.3@example.org")
+    dpo = await staff_token(settings, "dana", Role.DPO)
+    act = f"/api/v1/requests/{reference}/actions/reject"
+    for wrong in (
+        {"ground": "objection_compelling_grounds", "reason": "x"},  # not for an erasure
+        {"ground": "erasure_legal_claims"},  # no reasons
+        {"ground": "erasure_legal_claims", "reason": "Klage", "fee": "25 EUR"},  # no fee here
+    ):
+        bad = await client.post(act, json=wrong, headers=dpo)
+        assert bad.status_code == 400, wrong
+    before = (await client.get(f"/api/v1/requests/{reference}", headers=dpo)).json()
+    assert before["status"] == "verified" and before["outcome"] is None  # nothing changed
+    done = await client.post(
+        act,
+        json={"ground": "erasure_legal_claims", "reason": "Klage vor dem LG Essen anhängig."},
+        headers=dpo,
+    )
+    assert done.status_code == 200
+    body = done.json()
+    assert (body["outcome"], body["refusal_ground"]) == ("refused", "erasure_legal_claims")
+    text = await _last_mail_text(settings)
+    assert "Rechtsansprüchen (Art. 17 Abs. 3 lit. e DSGVO)" in text
+    assert "Klage vor dem LG Essen anhängig." in text
 
 
 def _zip(content: bytes) -> dict[str, bytes]:

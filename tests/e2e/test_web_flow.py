@@ -274,27 +274,34 @@ async def test_confirming_sends_the_acknowledgement_letter_which_the_dpo_can_dow
     await post_form(web_client, status_path, f"{status_path}/verify", code=mailroom.code())
     assert (await mailroom.deliver()).sent == 1
 
-    # The person receives the letter as a Word attachment to a short e-mail.
+    # The person receives the letter attached to a short e-mail: PDF/A where LibreOffice is
+    # installed, else the Word document.
     mail = mailroom.last()
     assert mail.subject.startswith("Ihr Antrag DSR-") and mail.subject.endswith("unser Schreiben")
     (attachment,) = list(mail.message.iter_attachments())
-    assert attachment.get_content_type() == DOCX
-    assert re.fullmatch(r"DSR-\d{4}-\d{6}-Eingangsbestaetigung\.docx", attachment.get_filename())
+    pdf = soffice() is not None
+    assert attachment.get_content_type() == ("application/pdf" if pdf else DOCX)
+    suffix = "pdf" if pdf else "docx"
+    assert re.fullmatch(
+        rf"DSR-\d{{4}}-\d{{6}}-Eingangsbestaetigung\.{suffix}", attachment.get_filename()
+    )
     sent = attachment.get_content()
-    text = "\n".join(p.text for p in docx.Document(io.BytesIO(sent)).paragraphs)
+    assert sent.startswith(b"%PDF" if pdf else b"PK")
     request = await _status_of(db)
-    due = long_date(request.due_on, Language.DE)
-    assert f"Unsere Antwort erhalten Sie spätestens am {due}." in text
-    assert "Guten Tag Erika Mustermann," in text and request.reference in text
 
-    # The DPO sees it on the request, downloads the same bytes, a PDF, and renders it again.
+    # The DPO sees it on the request, downloads the archived DOCX, a PDF, and renders it again.
     dpo = await staff_token(web_settings, "dana", Role.DPO)
     detail = (await web_client.get(f"/api/v1/requests/{request.reference}", headers=dpo)).json()
     (letter,) = detail["letters"]
     assert (letter["kind"], letter["channel"], letter["version"]) == ("acknowledgement", "email", 1)
-    assert letter["sha256"] == hashlib.sha256(sent).hexdigest()
     got = await web_client.get(f"/api/v1/letters/{letter['id']}", headers=dpo)
-    assert got.status_code == 200 and got.content == sent
+    assert got.status_code == 200 and letter["sha256"] == hashlib.sha256(got.content).hexdigest()
+    if not pdf:
+        assert got.content == sent  # the person got exactly the archived document
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(got.content)).paragraphs)
+    due = long_date(request.due_on, Language.DE)
+    assert f"Unsere Antwort erhalten Sie spätestens am {due}." in text
+    assert "Guten Tag Erika Mustermann," in text and request.reference in text
     agent = await staff_token(web_settings, "anna", Role.AGENT)
     assert (
         await web_client.get(f"/api/v1/letters/{letter['id']}", headers=agent)

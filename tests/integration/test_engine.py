@@ -48,7 +48,7 @@ async def test_a_request_walks_its_lifecycle_with_one_event_per_step(db: Databas
         ("verify", {"level": "email_matched"}),
         ("approve", {}),
         ("finish", {}),
-        ("release", {}),
+        ("release", {"outcome": "provided"}),
     ]
     for event, arguments in steps:
         async with db.session_scope() as session:
@@ -57,7 +57,7 @@ async def test_a_request_walks_its_lifecycle_with_one_event_per_step(db: Databas
             assert outcome.changed
     assert request.status == "completed"
     assert request.verification_level == "email_matched"
-    assert request.closed_at is not None and request.outcome == "completed"
+    assert request.closed_at is not None and request.outcome == "provided"
     assert request.version == 6
     events = await _events(db)
     assert [e.action for e in events] == [

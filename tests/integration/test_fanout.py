@@ -25,8 +25,10 @@ from dsr.connectors.memory import MemoryConnector
 from dsr.connectors.sql import SqlConnector
 from dsr.db import Database
 from dsr.domain.vocabulary import Language, Role
+from dsr.letters.render import DOCX, soffice
 from dsr.models import Artifact, Download, Letter, Outbox, Request, Subject, Task
 from dsr.models.base import utcnow
+from dsr.notify.outbox import attached_files
 from dsr.rendering import long_date
 from dsr.schemas import RequestIn
 from dsr.security.vault import Vault
@@ -233,7 +235,7 @@ async def test_access_runs_through_every_store_to_a_reviewed_package(desk: Desk)
 
     await desk.act(request_id, "release")
     request = await desk.request(request_id)
-    assert (request.status, request.outcome) == ("completed", "completed")
+    assert (request.status, request.outcome) == ("completed", "provided")
     async with desk.db.session_scope() as session:
         download = (
             await session.exec(select(Download).where(Download.request_id == request_id))
@@ -277,9 +279,23 @@ async def test_the_negative_answer_goes_out_as_a_letter_attached_to_an_e_mail(
     assert "E-Mail-Adresse nobody@example.net" in text
     assert "Kundendatenbank" in text and "Landesbeauftragte für Datenschutz" in text
     (mail,) = await desk.mails(request_id)
+    # The person gets PDF/A where LibreOffice is installed (converted when the mail is sent),
+    # else the DOCX; the archive keeps the DOCX.
+    pdf = soffice() is not None
+    suffix = "pdf" if pdf else "docx"
     assert mail.attachments == [
-        {"artifact": str(letter.artifact_id), "filename": f"{_ref(text)}-Negativauskunft.docx"}
+        {
+            "artifact": str(letter.artifact_id),
+            "filename": f"{_ref(text)}-Negativauskunft.{suffix}",
+            "pdf": "1" if pdf else "",
+        }
     ]
+    async with desk.db.session_scope() as session:
+        ((name, media_type, content),) = await attached_files(session, desk.vault.cipher, mail)
+    assert name.endswith(suffix) and content.startswith(b"%PDF" if pdf else b"PK")
+    assert media_type == ("application/pdf" if pdf else DOCX)
+    if pdf:
+        assert b"pdfaid:part" in content  # PDF/A
 
 
 async def test_found_only_at_a_processor_by_the_confirmed_address(
@@ -329,11 +345,21 @@ async def test_erasure_waits_for_the_dpo_then_erases_with_holds(desk: Desk) -> N
     assert f"({held['count']} Datensätze): aufzubewahren nach {held['law']} bis zum {until}" in text
     assert "gesperrt (Art. 18 DSGVO)" in text and "Papierarchiv" in text
     assert "Newsletter Versand GmbH" in text  # the processor told (Art. 19)
-    # It says what we held: not an attachment, a one-time link to this very document.
+    # It says what we held: not an attachment, a one-time link to this letter (its PDF/A
+    # where LibreOffice is installed, archived beside the DOCX; else the DOCX itself).
     assert letter.channel == "download"
     async with desk.db.session_scope() as session:
         (download,) = (await session.exec(select(Download))).all()
-    assert download.artifact_id == letter.artifact_id
+        offered = await session.get_one(Artifact, download.artifact_id)
+    if soffice() is None:
+        assert download.artifact_id == letter.artifact_id
+    else:
+        assert (offered.kind, offered.media_type, offered.request_id) == (
+            "letter",
+            "application/pdf",
+            request_id,
+        )
+        assert offered.filename == f"{_ref(text)}-Teilloeschung.pdf"
     (mail,) = await desk.mails(request_id)
     assert mail.attachments == [] and mail.subject == f"Ihr Antrag {_ref(text)}: unsere Antwort"
 
@@ -598,7 +624,8 @@ async def test_a_large_export_is_stored_and_read_in_chunks(
         delivered = zipfile.ZipFile(io.BytesIO(released))
         for name in archive.namelist():
             assert delivered.read(name) == archive.read(name)
-        assert any(n.endswith("-Auskunft.docx") for n in delivered.namelist())
+        suffix = "-Auskunft.pdf" if soffice() is not None else "-Auskunft.docx"
+        assert any(n.endswith(suffix) for n in delivered.namelist())
 
         # Swapping two pieces, or losing the last one, cannot go unnoticed.
         first, second = (

@@ -100,9 +100,12 @@ async def test_extension_is_three_months_from_receipt_with_reasons_told_to_the_p
     assert "Daten in 14 Systemen, davon 3 Papierarchive." in text and "Landesbeauftragte" in text
     assert "Papierarchive" not in str(event.payload)  # the reason is not in the audit trail
     letter, letter_text = await _letter(db, settings, "extension")
-    assert mail.attachments == [{"artifact": str(letter.artifact_id), "filename": ANY}]
+    assert mail.attachments == [{"artifact": str(letter.artifact_id), "filename": ANY, "pdf": ANY}]
     due = long_date(extended.extended_due_on, Language.DE)  # type: ignore[arg-type]
-    assert f"Sie erhalten unsere Antwort spätestens am {due}." in letter_text
+    assert (
+        f"verlängern wir die Frist deshalb bis zum {due} (drei Monate nach Eingang" in letter_text
+    )
+    assert "zwei Monate" not in letter_text  # the dates say it: receipt + 3 months
     assert "Der Grund: Daten in 14 Systemen, davon 3 Papierarchive." in letter_text
     async with db.session_scope() as session:
         request = await session.get_one(Request, request_id)
@@ -144,7 +147,7 @@ async def test_unconfirmed_requests_expire_after_fourteen_days_with_a_notice(
         expired = await session.get_one(Request, old)
         waiting = await session.get_one(Request, fresh)
         mails = (await session.exec(select(Outbox))).all()
-    assert (expired.status, expired.outcome) == ("rejected", "expired")
+    assert (expired.status, expired.outcome) == ("rejected", "unverifiable")
     assert waiting.status == "awaiting_verification"
     assert [m.subject for m in mails] == [f"Ihr Antrag {expired.reference} wurde nicht bestätigt"]
 
@@ -216,8 +219,11 @@ async def test_a_refusal_tells_the_reasons_and_the_right_to_complain_and_to_go_t
     assert "Art. 12 Abs. 5" in text and "Aufsichtsbehörde" in text and "Art. 79 DSGVO" in text
     assert "Kavalleriestraße 2-4" in text
     letter, letter_text = await _letter(db, settings, "refusal")
-    assert mail.attachments == [{"artifact": str(letter.artifact_id), "filename": ANY}]
-    assert "Unsere Gründe: Vierter gleichlautender Antrag seit dem 1. November." in letter_text
+    assert mail.attachments == [{"artifact": str(letter.artifact_id), "filename": ANY, "pdf": ANY}]
+    assert (
+        "Unsere Gründe im Einzelnen: Vierter gleichlautender Antrag seit dem 1. November."
+        in letter_text
+    )
     assert "Art. 77 DSGVO" in letter_text and "Art. 79 DSGVO" in letter_text
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
-from dsr.config import DsrConfig, load_config
+from dsr.config import DsrConfig, Legal, load_config
 from dsr.domain.errors import ConfigError
 
 SHOP: dict[str, Any] = {
@@ -115,3 +116,24 @@ def test_broken_yaml_and_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "none.yaml", required=True)
     assert load_config(tmp_path / "none.yaml", required=False) == DsrConfig()
+
+
+def test_the_letterhead_keys_of_the_example() -> None:
+    config = load_config(Path(__file__).parents[2] / "dsr.example.yaml", required=True)
+    controller = config.controller
+    assert controller.phone and controller.legal is not None
+    assert controller.legal.register_court == "Amtsgericht Essen"
+    assert controller.legal.managing_directors == ["Maria Beispiel", "Jonas Muster"]
+    assert controller.dpo.title == {"de": "Datenschutzbeauftragte", "en": "Data protection officer"}
+    assert controller.supervisory_authority.postal_box == ["Postfach 20 04 44", "40102 Düsseldorf"]
+    assert controller.has_legal_form
+
+
+def test_managing_directors_cannot_be_left_out() -> None:
+    with pytest.raises(ValidationError):
+        Legal(
+            seat="Essen",
+            register_court="Amtsgericht Essen",
+            register_number="HRB 1",
+            managing_directors=[],
+        )

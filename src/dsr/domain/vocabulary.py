@@ -66,3 +66,28 @@ class RejectionGround(StrEnum):
     UNVERIFIABLE = "unverifiable"  # Art. 11(2)
     MANIFESTLY_UNFOUNDED = "manifestly_unfounded"  # Art. 12(5)
     EXCESSIVE = "excessive"  # Art. 12(5), e.g. repetitive
+    ERASURE_FREEDOM_OF_EXPRESSION = "erasure_freedom_of_expression"  # Art. 17(3)(a)
+    ERASURE_LEGAL_OBLIGATION = "erasure_legal_obligation"  # Art. 17(3)(b)
+    ERASURE_PUBLIC_HEALTH = "erasure_public_health"  # Art. 17(3)(c)
+    ERASURE_ARCHIVING_RESEARCH = "erasure_archiving_research"  # Art. 17(3)(d)
+    ERASURE_LEGAL_CLAIMS = "erasure_legal_claims"  # Art. 17(3)(e)
+    BDSG_35_NON_AUTOMATED = "bdsg_35_non_automated"  # § 35(1) BDSG
+    OBJECTION_COMPELLING_GROUNDS = "objection_compelling_grounds"  # Art. 21(1) sentence 2
+    RIGHTS_OF_OTHERS = "rights_of_others"  # Art. 15(4)
+    BDSG_29_SECRECY = "bdsg_29_secrecy"  # § 29(1) sentence 2 BDSG
+    BDSG_34_RETENTION_ONLY = "bdsg_34_retention_only"  # § 34(1) no. 2 BDSG
+
+
+class Outcome(StrEnum):
+    """How a closed request ended (the register, the statistics, the API)."""
+
+    PROVIDED = "provided"  # access / portability: data found and released
+    NO_DATA = "no_data"  # nothing found under the identifiers searched
+    ERASED = "erased"
+    PARTIALLY_ERASED = "partially_erased"  # erased but for rows under a retention hold
+    RECTIFIED = "rectified"
+    RESTRICTED = "restricted"
+    OBJECTION_UPHELD = "objection_upheld"
+    REFUSED = "refused"  # with its ground (request.refusal_ground)
+    WITHDRAWN = "withdrawn"
+    UNVERIFIABLE = "unverifiable"  # Art. 11(2), or never confirmed

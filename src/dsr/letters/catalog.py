@@ -21,7 +21,10 @@ class LetterKind(StrEnum):
     RECTIFICATION = "rectification"  # Art. 16, 19
     ERASURE = "erasure"  # Art. 17, 19
     PARTIAL_ERASURE = "partial_erasure"  # Art. 17(3), 18, 12(4)
-    REFUSAL = "refusal"  # Art. 12(4)/(5)
+    RESTRICTION = "restriction"  # Art. 18, 19
+    RESTRICTION_LIFT = "restriction_lift"  # Art. 18(3): told before a restriction is lifted
+    OBJECTION = "objection"  # Art. 21, 19
+    REFUSAL = "refusal"  # Art. 12(4)/(5) and the grounds of dsr.domain.refusals
     UNVERIFIABLE = "unverifiable"  # Art. 11(2)
 
 
@@ -42,6 +45,9 @@ DELIVERY: dict[LetterKind, Delivery] = {
     LetterKind.RECTIFICATION: Delivery.DOWNLOAD,
     LetterKind.ERASURE: Delivery.DOWNLOAD,
     LetterKind.PARTIAL_ERASURE: Delivery.DOWNLOAD,
+    LetterKind.RESTRICTION: Delivery.DOWNLOAD,
+    LetterKind.RESTRICTION_LIFT: Delivery.ATTACHMENT,
+    LetterKind.OBJECTION: Delivery.DOWNLOAD,
     LetterKind.REFUSAL: Delivery.ATTACHMENT,
     LetterKind.UNVERIFIABLE: Delivery.ATTACHMENT,
 }
@@ -55,6 +61,9 @@ TITLES: dict[LetterKind, str] = {
     LetterKind.RECTIFICATION: N_("Rectification confirmation"),
     LetterKind.ERASURE: N_("Erasure confirmation"),
     LetterKind.PARTIAL_ERASURE: N_("Partial erasure with retention"),
+    LetterKind.RESTRICTION: N_("Restriction confirmation"),
+    LetterKind.RESTRICTION_LIFT: N_("Notice before a restriction is lifted"),
+    LetterKind.OBJECTION: N_("Answer to an objection"),
     LetterKind.REFUSAL: N_("Refusal"),
     LetterKind.UNVERIFIABLE: N_("Identity could not be verified"),
 }
@@ -69,6 +78,9 @@ FILE_STEMS: dict[LetterKind, dict[str, str]] = {
     LetterKind.RECTIFICATION: {"de": "Berichtigung", "en": "rectification"},
     LetterKind.ERASURE: {"de": "Loeschbestaetigung", "en": "erasure"},
     LetterKind.PARTIAL_ERASURE: {"de": "Teilloeschung", "en": "partial-erasure"},
+    LetterKind.RESTRICTION: {"de": "Einschraenkung", "en": "restriction"},
+    LetterKind.RESTRICTION_LIFT: {"de": "Aufhebung-Einschraenkung", "en": "restriction-lift"},
+    LetterKind.OBJECTION: {"de": "Widerspruch", "en": "objection"},
     LetterKind.REFUSAL: {"de": "Ablehnung", "en": "refusal"},
     LetterKind.UNVERIFIABLE: {"de": "Identifizierung-nicht-moeglich", "en": "unverifiable"},
 }
@@ -76,29 +88,39 @@ FILE_STEMS: dict[LetterKind, dict[str, str]] = {
 # Every letter gets these; a template may use any of them.
 COMMON_FIELDS = frozenset(
     {
-        "controller",  # name, address (lines), address_line, email
-        "dpo",  # name, email, phone
-        "authority",  # the supervisory authority: name, address, address_line, email, phone, web
+        "controller",  # name, address, address_line, email, phone, contact_line,
+        #                phone_clause, legal_line (§ 35a GmbHG)
+        "dpo",  # name, email, phone, title
+        "authority",  # the supervisory authority: name, explained, address, address_line,
+        #               postal_line, email, phone, web, contact_line
         "recipient",  # name, address (lines)
         "reference",
         "received_on",  # long date in the letter's language
         "letter_date",
-        "right",  # "Auskunft (Art. 15 DSGVO)"
+        "right",  # "Recht auf Auskunft (Art. 15 DSGVO)", "right of access (Art. 15 GDPR)"
+        "matter",  # "Ihr Auskunftsantrag", "Ihr Widerspruch", "Your objection"
         "due_on",  # the answer date now in force
     }
 )
 
 # What each kind adds. A template naming anything else fails the catalog test.
 KIND_FIELDS: dict[LetterKind, frozenset[str]] = {
-    LetterKind.ACKNOWLEDGEMENT: frozenset({"verified_by"}),
-    LetterKind.IDENTITY_REQUEST: frozenset({"doubt", "needed", "reply_to"}),
+    LetterKind.ACKNOWLEDGEMENT: frozenset({"verified_by", "grounds_needed", "marketing"}),
+    LetterKind.IDENTITY_REQUEST: frozenset(
+        {"doubt", "needed", "needed_count", "code", "on_file", "reply_to"}
+    ),
     LetterKind.EXTENSION: frozenset({"first_due_on", "reason"}),
     LetterKind.ACCESS: frozenset({"found", "records", "transfers", "download", "redactions"}),
     LetterKind.NEGATIVE: frozenset({"searched", "identifiers"}),
     LetterKind.RECTIFICATION: frozenset({"changes", "done_on", "notified"}),
     LetterKind.ERASURE: frozenset({"ground", "erased", "done_on", "notified"}),
-    LetterKind.PARTIAL_ERASURE: frozenset({"ground", "erased", "held", "done_on", "notified"}),
-    LetterKind.REFUSAL: frozenset({"ground_text", "reason", "fee"}),
+    LetterKind.PARTIAL_ERASURE: frozenset(
+        {"ground", "erased", "held", "kept", "done_on", "notified"}
+    ),
+    LetterKind.RESTRICTION: frozenset({"scope", "ground", "done_on", "notified"}),
+    LetterKind.RESTRICTION_LIFT: frozenset({"scope", "lift_on", "reason"}),
+    LetterKind.OBJECTION: frozenset({"marketing", "scope", "done_on"}),  # no Art. 19
+    LetterKind.REFUSAL: frozenset({"decision", "ground_text", "reason", "fee"}),
     LetterKind.UNVERIFIABLE: frozenset({"reason", "may_provide"}),
 }
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from dsr.config import DsrConfig
 from dsr.demo import DEMO_PROCESSING
+from dsr.domain import refusals
 from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.identity import Identity
-from dsr.domain.vocabulary import Language, RequestKind
+from dsr.domain.vocabulary import Language, RejectionGround, RequestKind
 from dsr.letters.catalog import LetterKind, fields_of
 from dsr.letters.facts import Writer
 from dsr.letters.render import LetterTemplateError, placeholders, render_docx
@@ -35,6 +36,18 @@ KIND_OF_LETTER = {
     LetterKind.RECTIFICATION: RequestKind.RECTIFICATION,
     LetterKind.ERASURE: RequestKind.ERASURE,
     LetterKind.PARTIAL_ERASURE: RequestKind.ERASURE,
+    LetterKind.RESTRICTION: RequestKind.RESTRICTION,
+    LetterKind.RESTRICTION_LIFT: RequestKind.RESTRICTION,
+    LetterKind.OBJECTION: RequestKind.OBJECTION,
+}
+SPECIMEN_CONTROLLER = {
+    "phone": "0201 123456-0",
+    "legal": {
+        "seat": "Essen",
+        "register_court": "Amtsgericht Essen",
+        "register_number": "HRB 12345",
+        "managing_directors": ["Maria Beispiel", "Jonas Muster"],
+    },
 }
 
 
@@ -43,6 +56,7 @@ def specimen_config() -> DsrConfig:
     reference = {"column": "customer_id", "to": "customers.id"}
     return DsrConfig.model_validate(
         {
+            "controller": SPECIMEN_CONTROLLER,
             "processing": DEMO_PROCESSING,
             "stores": [
                 {
@@ -54,6 +68,11 @@ def specimen_config() -> DsrConfig:
                     "kba": {
                         "customer_number": "customers.customer_no",
                         "phone_pin": "customers.phone_pin",
+                        "last_invoice_amount": {
+                            "table": "invoices",
+                            "column": "total",
+                            "latest_by": "issued_on",
+                        },
                     },
                     "tables": [
                         {
@@ -106,10 +125,16 @@ def specimen(
     language: Language,
     config: DsrConfig | None = None,
     person: Identity = SPECIMEN_PERSON,
+    *,
+    request_kind: RequestKind | None = None,
+    marketing: bool = False,
+    ground: str = RejectionGround.MANIFESTLY_UNFOUNDED.value,
+    fee: str = "",
 ) -> dict[str, Any]:
-    """A complete context for ``kind``, as the workflows would build it."""
+    """A complete context for ``kind``, as the workflows would build it (``request_kind``,
+    ``marketing``, ``ground`` and ``fee`` choose the variant)."""
     config = config or specimen_config()
-    request_kind = KIND_OF_LETTER.get(kind, RequestKind.ACCESS)
+    request_kind = request_kind or KIND_OF_LETTER.get(kind, RequestKind.ACCESS)
     # An unsaved specimen in memory (never added to a session): it has no status of its own.
     request = Request(  # type: ignore[call-arg]
         id=uuid.uuid4(),
@@ -129,7 +154,7 @@ def specimen(
     tasks = _tasks(request)
     facts: dict[str, Any]
     if kind is LetterKind.ACKNOWLEDGEMENT:
-        facts = writer.acknowledgement(request)
+        facts = writer.acknowledgement(request, marketing=marketing)
     elif kind is LetterKind.IDENTITY_REQUEST:
         facts = writer.identity_request("Die Telefonnummer passt nicht.", request.reference)
     elif kind is LetterKind.EXTENSION:
@@ -146,11 +171,28 @@ def specimen(
     elif kind in (LetterKind.ERASURE, LetterKind.PARTIAL_ERASURE):
         facts = writer.erasure(tasks, TODAY)
         if kind is LetterKind.ERASURE:
-            facts["held"] = []
+            facts["held"] = facts["kept"] = []
+    elif kind is LetterKind.RESTRICTION:
+        facts = writer.restriction(
+            tasks,
+            TODAY,
+            "Ihre Postanschrift in der Kundendatenbank",
+            "Sie bestreiten die Richtigkeit der Anschrift; für die Dauer unserer Prüfung ist die "
+            "Verarbeitung eingeschränkt (Art. 18 Abs. 1 lit. a DSGVO)",
+        )
+    elif kind is LetterKind.RESTRICTION_LIFT:
+        facts = writer.restriction_lift(
+            "Ihre Postanschrift in der Kundendatenbank",
+            date(2026, 4, 10),
+            "Wir haben die Anschrift beim Einwohnermeldeamt geprüft; sie ist richtig.",
+        )
+    elif kind is LetterKind.OBJECTION:
+        facts = writer.objection(TODAY, "Bonitätsprüfungen", marketing=marketing)
     elif kind is LetterKind.REFUSAL:
+        chosen = refusals.ground(ground)
+        assert chosen is not None, ground
         facts = writer.refusal(
-            "Wir halten den Antrag für offenkundig unbegründet (Art. 12 Abs. 5 DSGVO).",
-            "Sie haben seit Januar zwölf gleichlautende Anträge gestellt.",
+            chosen, "Sie haben seit Januar zwölf gleichlautende Anträge gestellt.", fee
         )
     else:
         facts = writer.unverifiable("Die genannte Kundennummer gibt es bei uns nicht.")
@@ -190,10 +232,19 @@ def _tasks(request: Request) -> list[Task]:
                         "categories": ["payment"],
                     }
                 ],
+                "kept": [
+                    {
+                        "table": "addresses",
+                        "count": 1,
+                        "reason": "shared",
+                        "categories": ["contact"],
+                    }
+                ],
             },
         ),
         task("newsletter", plan.ERASE, {"erased": {"newsletter": 1}}),
         task("newsletter", plan.RECTIFY, {"changed": {"newsletter": 1}}),
+        task("newsletter", plan.MANUAL, {"resolved_by": "staff"}),
     ]
 
 

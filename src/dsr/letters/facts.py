@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from dsr.config import (
     EEA,
-    Contact,
+    Authority,
     DsrConfig,
     HttpStore,
     ManualStore,
@@ -23,6 +23,7 @@ from dsr.config import (
     localized,
 )
 from dsr.domain.identity import Identity
+from dsr.domain.refusals import FEE, Ground
 from dsr.domain.vocabulary import Language, RequestKind, VerificationLevel
 from dsr.i18n import N_, gettext
 from dsr.models import Request, Task
@@ -33,12 +34,20 @@ from dsr.workflows import plan
 T = TypeVar("T")
 
 RIGHTS: dict[RequestKind, str] = {
-    RequestKind.ACCESS: N_("access (Art. 15 GDPR)"),
-    RequestKind.RECTIFICATION: N_("rectification (Art. 16 GDPR)"),
-    RequestKind.ERASURE: N_("erasure (Art. 17 GDPR)"),
-    RequestKind.RESTRICTION: N_("restriction of processing (Art. 18 GDPR)"),
-    RequestKind.PORTABILITY: N_("data portability (Art. 20 GDPR)"),
-    RequestKind.OBJECTION: N_("object (Art. 21 GDPR)"),
+    RequestKind.ACCESS: N_("right of access (Art. 15 GDPR)"),
+    RequestKind.RECTIFICATION: N_("right to rectification (Art. 16 GDPR)"),
+    RequestKind.ERASURE: N_("right to erasure (Art. 17 GDPR)"),
+    RequestKind.RESTRICTION: N_("right to restriction of processing (Art. 18 GDPR)"),
+    RequestKind.PORTABILITY: N_("right to data portability (Art. 20 GDPR)"),
+    RequestKind.OBJECTION: N_("right to object (Art. 21 GDPR)"),
+}
+MATTERS: dict[RequestKind, str] = {
+    RequestKind.ACCESS: N_("Your request for access"),
+    RequestKind.RECTIFICATION: N_("Your request for rectification"),
+    RequestKind.ERASURE: N_("Your request for erasure"),
+    RequestKind.RESTRICTION: N_("Your request for restriction of processing"),
+    RequestKind.PORTABILITY: N_("Your request for data portability"),
+    RequestKind.OBJECTION: N_("Your objection"),
 }
 
 CATEGORIES: dict[str, str] = {
@@ -75,6 +84,13 @@ ERASURE_GROUND = N_(
     "processed them on the basis of your consent (point (b)) or of our legitimate interests, "
     "to which you objected (point (c))"
 )
+PHONE_CLAUSE = N_(" or by phone on %(phone)s")
+REGISTERED_OFFICE = N_("Registered office")
+KEPT_BECAUSE: dict[str, str] = {
+    "shared": N_("other people's records use them too, so they stay for those people"),
+    "read_only": N_("they are in a system we can only read, not change"),
+    "": N_("they could not be erased"),
+}
 NO_SOURCE = N_("collected from you")
 NO_AUTOMATED = N_("none; we make no decisions based solely on automated processing (Art. 22 GDPR)")
 NO_RECIPIENTS = N_("none")
@@ -87,6 +103,8 @@ MAY_PROVIDE = (
     N_("a reply from the e-mail address you use with us"),
     N_("the date and amount of your last invoice"),
 )
+KBA_FACTS_NEEDED = 2  # two matching facts verify a caller (DESIGN.md "Verification")
+TWO = N_("two")
 KBA_NAMES: dict[str, str] = {
     "customer_number": N_("your customer number"),
     "phone_pin": N_("your telephone PIN"),
@@ -114,17 +132,26 @@ class Writer:
         self, request: Request, identity: Identity, received: date, today: date
     ) -> dict[str, Any]:
         controller = self.config.controller
+        lang = self.language.value
+        phone = f"{self._(PHONE)} {controller.phone}" if controller.phone else ""
         return {
             "controller": {
                 "name": controller.name,
                 "address": list(controller.address),
                 "address_line": ", ".join(controller.address),
                 "email": controller.email,
+                "phone": controller.phone or "",
+                "contact_line": " · ".join(p for p in (controller.email, phone) if p),
+                "phone_clause": self._(PHONE_CLAUSE) % {"phone": controller.phone}
+                if controller.phone
+                else "",
+                "legal_line": self._legal_line(),
             },
             "dpo": {
                 "name": controller.dpo.name,
                 "email": controller.dpo.email,
                 "phone": controller.dpo.phone or "",
+                "title": localized(controller.dpo.title, lang),
             },
             "authority": self._authority(controller.supervisory_authority),
             "recipient": {
@@ -135,14 +162,37 @@ class Writer:
             "received_on": self.day(received),
             "letter_date": self.day(today),
             "right": self._(RIGHTS[RequestKind(request.kind)]),
+            "matter": self._(MATTERS[RequestKind(request.kind)]),
             "due_on": self.day(request.effective_due_on),
         }
 
-    def _authority(self, authority: Contact) -> dict[str, Any]:
+    def _legal_line(self) -> str:
+        """§ 35a GmbHG: legal form (in the name), seat, register court and number, and every
+        managing director, on every business letter."""
+        controller = self.config.controller
+        legal = controller.legal
+        if legal is None:
+            return f"{controller.name} · {', '.join(controller.address)}"
+        directors = localized(legal.directors_label, self.language.value)
+        return " · ".join(
+            [
+                controller.name,
+                f"{self._(REGISTERED_OFFICE)}: {legal.seat}",
+                f"{legal.register_court}, {legal.register_number}",
+                f"{directors}: {', '.join(legal.managing_directors)}",
+            ]
+        )
+
+    def _authority(self, authority: Authority) -> dict[str, Any]:
         phone = f"{self._(PHONE)} {authority.phone}" if authority.phone else ""
         web = (authority.web or "").removeprefix("https://").removeprefix("http://")
+        given = authority.explained
+        # Only in a language that has its own explanation (the German name needs none).
+        explained = given.get(self.language.value, "") if isinstance(given, dict) else given
         return {
             "name": authority.name,
+            "explained": f" ({explained})" if explained else "",
+            "postal_line": ", ".join(authority.postal_box),
             "address": list(authority.address),
             "address_line": ", ".join(authority.address),
             "email": authority.email,
@@ -153,30 +203,70 @@ class Writer:
 
     # -- per kind -------------------------------------------------------------------------
 
-    def acknowledgement(self, request: Request) -> dict[str, Any]:
+    def acknowledgement(self, request: Request, *, marketing: bool = False) -> dict[str, Any]:
+        """``marketing``: an objection to direct marketing (Art. 21(2)/(3)): stopped at once,
+        no answer date; any other objection (Art. 21(1)) needs the person's grounds."""
         level = request.verification_level
-        return {"verified_by": self._(VERIFIED_BY.get(level, VERIFIED_BY["email"]))}
+        objection = RequestKind(request.kind) is RequestKind.OBJECTION
+        facts: dict[str, Any] = {
+            "verified_by": self._(VERIFIED_BY.get(level, VERIFIED_BY["email"])),
+            "grounds_needed": objection and not marketing,
+            "marketing": objection and marketing,
+        }
+        if objection and marketing:
+            facts["due_on"] = ""
+        return facts
 
-    def identity_request(self, doubt: str, reference: str) -> dict[str, Any]:
+    def identity_request(
+        self, doubt: str, reference: str, code: str = "", *, on_file: bool = False
+    ) -> dict[str, Any]:
+        """Art. 12(6): only what the policy needs (two matching facts verify a caller), the
+        service phone number, and the code to quote (none until the verification issues one).
+        ``on_file``: the recipient's address is the one the system of record holds."""
         record = self.config.system_of_record
         facts = [name for name in (record.kba if record else {}) if name in KBA_NAMES]
         needed = [self._(KBA_NAMES[name]) for name in facts] or [self._(MAY_PROVIDE[0])]
         controller = self.config.controller
+        address = ", ".join([controller.name, *controller.address])
+        values = {"reference": reference, "address": address, "phone": controller.phone}
+        reply = (
+            N_(
+                "Call our customer service on %(phone)s and give these details, or write to us "
+                "quoting our reference %(reference)s: %(address)s."
+            )
+            if controller.phone
+            else N_(
+                "Write to us with these details, quoting our reference %(reference)s: %(address)s."
+            )
+        )
         return {
             "doubt": doubt,
             "needed": needed,
-            "reply_to": self._(
-                "Call our customer service and give these details, or write to us quoting our "
-                "reference %(reference)s: %(address)s."
-            )
-            % {
-                "reference": reference,
-                "address": ", ".join([controller.name, *controller.address]),
-            },
+            "needed_count": self._(TWO) if len(needed) > KBA_FACTS_NEEDED else "",
+            "code": code,
+            "on_file": on_file,
+            "reply_to": self._(reply) % values,
         }
 
     def extension(self, request: Request, reason: str) -> dict[str, Any]:
         return {"first_due_on": self.day(request.due_on), "reason": reason}
+
+    def restriction(
+        self, tasks: Sequence[Task], today: date, scope: str, ground: str = ""
+    ) -> dict[str, Any]:
+        return {
+            "scope": scope,
+            "ground": ground,  # Art. 18(1)(a)-(d), as the DPO states it; none is assumed
+            "done_on": self.day(today),
+            "notified": self._notified(tasks, plan.MANUAL),
+        }
+
+    def restriction_lift(self, scope: str, lift_on: date, reason: str) -> dict[str, Any]:
+        return {"scope": scope, "lift_on": self.day(lift_on), "reason": reason}
+
+    def objection(self, today: date, scope: str, *, marketing: bool = False) -> dict[str, Any]:
+        """No recipients: Art. 19 covers rectification, erasure and restriction only."""
+        return {"marketing": marketing, "scope": scope, "done_on": self.day(today)}
 
     def access(self, tasks: Sequence[Task], expires_on: date) -> dict[str, Any]:
         found = self._found(tasks, plan.EXPORT)
@@ -241,6 +331,7 @@ class Writer:
     def erasure(self, tasks: Sequence[Task], today: date) -> dict[str, Any]:
         erased = []
         held = []
+        kept = []
         for task in tasks:
             if task.action != plan.ERASE or task.status != plan.DONE:
                 continue
@@ -259,21 +350,36 @@ class Writer:
                 held.append(
                     {
                         "what": self._categories(hold.get("categories") or ["other"]),
-                        "count": self._(N_("%(count)d records")) % {"count": int(hold["count"])},
+                        "count": self._records(int(hold["count"])),
                         "law": hold["law"],
                         "until": self.day(date.fromisoformat(hold["until"])),
+                    }
+                )
+            for item in summary.get("kept", []):  # rows others use too, or a read-only store
+                kept.append(
+                    {
+                        "what": self._categories(item.get("categories") or ["other"]),
+                        "count": self._records(int(item["count"])),
+                        "why": self._(KEPT_BECAUSE.get(item.get("reason", ""), KEPT_BECAUSE[""])),
                     }
                 )
         return {
             "ground": self._(ERASURE_GROUND),
             "erased": erased,
             "held": held,
+            "kept": kept,
             "done_on": self.day(today),
             "notified": self._notified(tasks, plan.ERASE),
         }
 
-    def refusal(self, ground_text: str, reason: str) -> dict[str, Any]:
-        return {"ground_text": ground_text, "reason": reason, "fee": ""}
+    def refusal(self, ground: Ground, reason: str, fee: str = "") -> dict[str, Any]:
+        lang = self.language.value
+        return {
+            "decision": ground.decided(lang),
+            "ground_text": ground.text[lang],
+            "reason": reason,
+            "fee": FEE[lang] % {"fee": fee} if fee and ground.fee else "",
+        }
 
     def unverifiable(self, reason: str) -> dict[str, Any]:
         return {"reason": reason, "may_provide": [self._(item) for item in MAY_PROVIDE]}
@@ -332,6 +438,11 @@ class Writer:
         except KeyError:
             return store
         return localized(label, self.language.value) or store
+
+    def _records(self, count: int) -> str:
+        if count == 1:
+            return self._(N_("1 record"))
+        return self._(N_("%(count)d records")) % {"count": count}
 
     def _categories(self, keys: Iterable[str]) -> str:
         return ", ".join(self._(CATEGORIES[k]) if k in CATEGORIES else k for k in _unique(keys))

@@ -24,7 +24,8 @@ from dsr import artifacts
 from dsr.config import DsrConfig
 from dsr.domain.deadlines import receipt_date
 from dsr.domain.errors import ConfigError, NotFound
-from dsr.domain.vocabulary import Language, RequestKind
+from dsr.domain.refusals import Ground
+from dsr.domain.vocabulary import Language, Outcome
 from dsr.i18n import N_, gettext
 from dsr.letters.catalog import (
     DELIVERY,
@@ -35,7 +36,15 @@ from dsr.letters.catalog import (
     letters_dir,
 )
 from dsr.letters.facts import Writer
-from dsr.letters.render import DOCX, PDF, PdfUnavailable, render_docx, soffice, to_pdf
+from dsr.letters.render import (
+    DOCX,
+    PDF,
+    PdfUnavailable,
+    Properties,
+    render_docx,
+    soffice,
+    to_pdf,
+)
 from dsr.models import Artifact, Download, Letter, Request, Subject, Task
 from dsr.models.base import utcnow
 from dsr.models.request import EXTENSION_REASON
@@ -50,6 +59,7 @@ from dsr.settings import Settings
 from dsr.workflows import plan
 
 DOWNLOAD_DAYS = 14
+LANGUAGE_TAGS = {Language.DE: "de-DE", Language.EN: "en-GB"}
 LETTER = "letter"
 PACKAGE = "package"
 
@@ -96,18 +106,22 @@ class LetterOffice:
 
     # -- the moments a letter is due ------------------------------------------------------
 
-    async def acknowledge(self, request: Request) -> Letter:
-        """After verification: receipt, the right, the answer date, what happens next."""
-        letter = await self.issue(
-            request, LetterKind.ACKNOWLEDGEMENT, self.writer(request).acknowledgement(request)
-        )
+    async def acknowledge(self, request: Request, *, marketing: bool = False) -> Letter:
+        """After verification: receipt, the right, the answer date, what happens next
+        (``marketing``: an objection to direct marketing, stopped at once)."""
+        facts = self.writer(request).acknowledgement(request, marketing=marketing)
+        letter = await self.issue(request, LetterKind.ACKNOWLEDGEMENT, facts)
         await self.deliver(request, letter)
         return letter
 
-    async def ask_identity(self, request: Request, doubt: str) -> Letter:
+    async def ask_identity(
+        self, request: Request, doubt: str, *, code: str = "", on_file: bool = False
+    ) -> Letter:
         """Art. 12(6): archived for the post to the address on file, never e-mailed to an
         address a caller gave us."""
-        facts = self.writer(request).identity_request(doubt, request.reference)
+        facts = self.writer(request).identity_request(
+            doubt, request.reference, code, on_file=on_file
+        )
         return await self.issue(request, LetterKind.IDENTITY_REQUEST, facts)
 
     async def extension(self, request: Request) -> Letter:
@@ -128,15 +142,14 @@ class LetterOffice:
         )
         return letter
 
-    async def refusal(
-        self, request: Request, kind: LetterKind, ground_text: str, reason: str
-    ) -> Letter:
-        """Art. 12(4)/(5) or Art. 11(2): reasons, complaint and court."""
+    async def refusal(self, request: Request, ground: Ground, reason: str, fee: str = "") -> Letter:
+        """Art. 12(4)/(5), 17(3), 21(1) s. 2, 15(4), §§ 29, 34, 35 BDSG or Art. 11(2): the
+        ground's wording, the DPO's reasons, complaint and court."""
         writer = self.writer(request)
+        language = Language(request.language).value
+        kind = LetterKind.UNVERIFIABLE if ground.identity else LetterKind.REFUSAL
         facts = (
-            writer.unverifiable(reason)
-            if kind is LetterKind.UNVERIFIABLE
-            else writer.refusal(ground_text, reason)
+            writer.unverifiable(reason) if ground.identity else writer.refusal(ground, reason, fee)
         )
         letter = await self.issue(request, kind, facts)
         await self.send_attached(
@@ -144,35 +157,39 @@ class LetterOffice:
             letter,
             "refused",
             N_("Your request %(reference)s: our decision"),
-            ground_text=ground_text,
+            ground_text=ground.text[language],
             reason=reason,
         )
         return letter
 
-    async def answer(self, request: Request) -> Letter | None:
-        """The result, when it goes out (released by the DPO, or automatically): the access
-        response inside the package, a negative answer, or the confirmation of what was done."""
-        tasks = list(
-            (await self.session.exec(select(Task).where(Task.request_id == request.id))).all()
-        )
-        writer = self.writer(request)
-        kind = RequestKind(request.kind)
-        package = (
+    async def package_of(self, request: Request) -> Artifact | None:
+        """The newest access package built for ``request``, if any."""
+        return (
             await self.session.exec(
                 select(Artifact)
                 .where(Artifact.request_id == request.id, Artifact.kind == PACKAGE)
                 .order_by(col(Artifact.created_at).desc())
             )
         ).first()
-        acted = any(task.action != plan.FIND for task in tasks)
-        if not acted or (kind in (RequestKind.ACCESS, RequestKind.PORTABILITY) and not package):
+
+    async def answer(self, request: Request) -> Letter | None:
+        """The result, when it goes out (released by the DPO, or automatically): the letter
+        that the request's recorded ``outcome`` calls for."""
+        tasks = list(
+            (await self.session.exec(select(Task).where(Task.request_id == request.id))).all()
+        )
+        writer = self.writer(request)
+        outcome = Outcome(request.outcome) if request.outcome else Outcome.NO_DATA
+        package = await self.package_of(request)
+        today = self.today()
+        if outcome is Outcome.NO_DATA or (outcome is Outcome.PROVIDED and package is None):
             subject = await self.session.get_one(Subject, request.subject_id)
             searched = sorted({t.store for t in tasks})
             facts = writer.negative(searched, self.vault.open_subject(subject))
             letter = await self.issue(request, LetterKind.NEGATIVE, facts)
             await self.deliver(request, letter)
             return letter
-        if kind in (RequestKind.ACCESS, RequestKind.PORTABILITY) and package is not None:
+        if outcome is Outcome.PROVIDED and package is not None:
             expires = utcnow() + timedelta(days=DOWNLOAD_DAYS)
             facts = writer.access(tasks, expires.date())
             letter = await self.issue(request, LetterKind.ACCESS, facts)
@@ -180,20 +197,46 @@ class LetterOffice:
             await self.session.refresh(package)
             await self.offer_download(request, package, keep=False)
             return letter
-        if kind is RequestKind.ERASURE:
-            facts = writer.erasure(tasks, self.today())
-            chosen = LetterKind.PARTIAL_ERASURE if facts["held"] else LetterKind.ERASURE
+        if outcome in (Outcome.ERASED, Outcome.PARTIALLY_ERASED):
+            facts = writer.erasure(tasks, today)
+            partial = facts["held"] or facts["kept"]
+            chosen = LetterKind.PARTIAL_ERASURE if partial else LetterKind.ERASURE
             letter = await self.issue(request, chosen, facts)
-        elif kind is RequestKind.RECTIFICATION:
+        elif outcome is Outcome.RECTIFIED:
             changes = (
                 self.vault.cipher.decrypt_json("request.changes", request.changes_enc)
                 if request.changes_enc
                 else []
             )
-            facts = writer.rectification(changes, tasks, self.today())
+            facts = writer.rectification(changes, tasks, today)
             letter = await self.issue(request, LetterKind.RECTIFICATION, facts)
-        else:  # restriction, objection: the DPO writes these (LEGAL.md §6 has no template)
+        elif outcome is Outcome.RESTRICTED:
+            facts = writer.restriction(tasks, today, self._resolution_note(tasks))
+            letter = await self.issue(request, LetterKind.RESTRICTION, facts)
+        elif outcome is Outcome.OBJECTION_UPHELD:
+            facts = writer.objection(today, self._resolution_note(tasks))
+            letter = await self.issue(request, LetterKind.OBJECTION, facts)
+        else:
             return None
+        await self.deliver(request, letter)
+        return letter
+
+    def _resolution_note(self, tasks: list[Task]) -> str:
+        """What the DPO noted when resolving the desk task (restriction, objection): the
+        scope of what was restricted or stopped, in their words."""
+        notes = [
+            self.vault.cipher.decrypt("task.note", task.note_enc) or ""
+            for task in tasks
+            if task.action == plan.MANUAL and task.note_enc
+        ]
+        return "; ".join(note for note in notes if note)
+
+    async def announce_lift(
+        self, request: Request, scope: str, lift_on: date, reason: str
+    ) -> Letter:
+        """Art. 18(3): tell the person before a restriction is lifted."""
+        facts = self.writer(request).restriction_lift(scope, lift_on, reason)
+        letter = await self.issue(request, LetterKind.RESTRICTION_LIFT, facts)
         await self.deliver(request, letter)
         return letter
 
@@ -256,21 +299,49 @@ class LetterOffice:
                 title=gettext(Language(letter.language), TITLES[LetterKind(letter.kind)]),
             )
         elif delivery is Delivery.DOWNLOAD:
-            artifact = await self.session.get_one(Artifact, letter.artifact_id)
+            artifact = await self._customer_copy(request, letter)
             if await self.offer_download(request, artifact, keep=True):
                 await self._mark_sent(letter, "download")
+
+    async def _customer_copy(self, request: Request, letter: Letter) -> Artifact:
+        """What the person downloads: a PDF/A of the letter where LibreOffice is installed
+        (archived beside the DOCX, which stays the DPO's record), else the DOCX itself. These
+        letters go out on release, by the DPO or the worker, never in a public request."""
+        document = await self.session.get_one(Artifact, letter.artifact_id)
+        if soffice() is None:
+            return document
+        converted = await to_pdf(
+            await artifacts.read_all(self.session, self.vault.cipher, document)
+        )
+        if converted is None:
+            return document
+        return await artifacts.save_file(
+            self.session,
+            self.vault.cipher,
+            io.BytesIO(converted),
+            request_id=request.id,
+            kind=LETTER,
+            media_type=PDF,
+            filename=(document.filename or "letter.docx").removesuffix(".docx") + ".pdf",
+        )
 
     async def send_attached(
         self, request: Request, letter: Letter, template: str, subject: str, **context: Any
     ) -> bool:
         """Queue ``mail/<template>`` with ``letter`` attached; False without an address."""
         artifact = await self.session.get_one(Artifact, letter.artifact_id)
+        filename = artifact.filename or "letter.docx"
+        # Customers get PDF/A where LibreOffice is installed (converted when the mail is sent);
+        # the archived DOCX stays for the DPO. Without LibreOffice they get the DOCX.
+        as_pdf = soffice() is not None
+        if as_pdf:
+            filename = filename.removesuffix(".docx") + ".pdf"
         sent = await self._mailer().send(
             self.session,
             request,
             template,
             subject,
-            attachments=[Attachment(artifact.id, artifact.filename or "letter.docx")],
+            attachments=[Attachment(artifact.id, filename, as_pdf=as_pdf)],
             **context,
         )
         if sent:
@@ -281,7 +352,8 @@ class LetterOffice:
         """Put the access response into the package the DPO reviewed: its files stay
         byte-for-byte as they were, the letter is one more file in the zip."""
         cipher = self.vault.cipher
-        document = await self.session.get_one(Artifact, letter.artifact_id)
+        request = await self.session.get_one(Request, package.request_id)
+        document = await self._customer_copy(request, letter)
         content = await artifacts.read_all(self.session, cipher, document)
         with await artifacts.spooled(self.session, cipher, package) as combined:
             with zipfile.ZipFile(combined, "a", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -332,7 +404,14 @@ class LetterOffice:
     async def _archive(self, request: Request, kind: LetterKind, context: dict[str, Any]) -> Letter:
         language = Language(request.language)
         template = self.template(kind, language)
-        content = render_docx(template, context)
+        properties = Properties(
+            title=f"{gettext(language, TITLES[kind])} – {request.reference}",
+            author=self.config.controller.name,
+            language=LANGUAGE_TAGS[language],
+            created=utcnow(),
+            keywords=request.reference,
+        )
+        content = render_docx(template, context, properties)
         version = (
             await self.session.exec(
                 select(func.coalesce(func.max(Letter.version), 0)).where(

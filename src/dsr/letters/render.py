@@ -16,6 +16,8 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,8 @@ log = structlog.get_logger("dsr.letters")
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"
+# PDF/A-2b (archivable, fonts embedded) through the writer's PDF export filter options.
+PDF_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
 
 # Characters XML 1.0 forbids, and the bidi controls that could make text read differently
 # from how it is stored (U+202A-U+202E, U+2066-U+2069). Tabs become spaces.
@@ -82,7 +86,20 @@ def jinja_environment() -> Environment:
     return _SHARED
 
 
-def render_docx(template: Path, context: Mapping[str, Any]) -> bytes:
+@dataclass(frozen=True, slots=True)
+class Properties:
+    """The letter's own document properties (what a PDF viewer or an archive shows)."""
+
+    title: str
+    author: str  # the controller, never the library
+    language: str  # "de-DE", "en-GB"
+    created: datetime
+    keywords: str = ""  # the reference
+
+
+def render_docx(
+    template: Path, context: Mapping[str, Any], properties: Properties | None = None
+) -> bytes:
     """The rendered document; raises LetterTemplateError naming the template on any fault."""
     from docx.opc.exceptions import PackageNotFoundError  # docx and lxml: only when rendering
     from docxtpl import DocxTemplate  # type: ignore[import-untyped]
@@ -90,6 +107,14 @@ def render_docx(template: Path, context: Mapping[str, Any]) -> bytes:
     try:
         document = DocxTemplate(str(template))
         document.render(clean_value(context), jinja_environment(), autoescape=True)
+        if properties is not None:
+            core = document.docx.core_properties
+            core.title = clean_value(properties.title)
+            core.author = core.last_modified_by = clean_value(properties.author)
+            core.language = properties.language
+            core.created = core.modified = properties.created
+            core.keywords = clean_value(properties.keywords)
+            core.revision = 1
         out = io.BytesIO()
         document.save(out)
     except TemplateError as exc:
@@ -133,7 +158,7 @@ async def to_pdf(docx: bytes, seconds: float = 60.0) -> bytes | None:
             f"-env:UserInstallation=file://{work}/profile",  # a private profile: no lock clash
             "--headless",
             "--convert-to",
-            "pdf",
+            PDF_FILTER,
             "--outdir",
             work,
             str(source),

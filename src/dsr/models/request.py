@@ -62,7 +62,8 @@ class Request(SQLModel, table=True):
     subject_id: uuid.UUID = Field(foreign_key="subject.id", index=True)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="staff.id", index=True)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    outcome: str | None = Field(default=None, max_length=64)
+    outcome: str | None = Field(default=None, max_length=64)  # dsr.domain.vocabulary.Outcome
+    refusal_ground: str | None = Field(default=None, max_length=64)  # with outcome "refused"
     needs_attention: bool = Field(default=False)
     details_enc: str | None = Field(default=None, sa_type=Text)
     changes_enc: str | None = Field(default=None, sa_type=Text)

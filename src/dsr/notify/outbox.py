@@ -27,6 +27,7 @@ from dsr import artifacts
 from dsr.db import Database
 from dsr.domain import retry
 from dsr.domain.identity import transport_address
+from dsr.letters.render import PDF, to_pdf
 from dsr.models import Artifact, Outbox
 from dsr.models.base import utcnow
 from dsr.notify.smtp import SmtpConfig, send_message
@@ -69,7 +70,10 @@ async def enqueue(
         body_enc=cipher.encrypt_json("outbox.body", {"text": mail.text, "html": mail.html}) or "",
         message_id=f"<{uuid.uuid4()}@{domain}>",
         next_attempt_at=utcnow(),
-        attachments=[{"artifact": str(a.artifact_id), "filename": a.filename} for a in attachments],
+        attachments=[
+            {"artifact": str(a.artifact_id), "filename": a.filename, "pdf": "1" if a.as_pdf else ""}
+            for a in attachments
+        ],
     )
     session.add(row)
     await session.flush()
@@ -80,6 +84,7 @@ async def enqueue(
 class Attachment:
     artifact_id: uuid.UUID
     filename: str  # ASCII, chosen by dsr (never typed by a requester)
+    as_pdf: bool = False  # a letter's DOCX, converted to PDF/A when the mail is sent
 
 
 def build_message(
@@ -112,12 +117,25 @@ def build_message(
 async def attached_files(
     session: AsyncSession, cipher: FieldCipher, row: Outbox
 ) -> list[tuple[str, str, bytes]]:
+    """The files of ``row``. A letter marked ``pdf`` is converted here, by the sender and
+    not in the web request that queued it (LibreOffice takes seconds); should the conversion
+    fail, the person gets the archived DOCX rather than no letter."""
     files = []
     for item in row.attachments:
         artifact = await session.get(Artifact, uuid.UUID(item["artifact"]))
-        if artifact is not None:
-            content = await artifacts.read_all(session, cipher, artifact)
-            files.append((item["filename"], artifact.media_type, content))
+        if artifact is None:
+            continue
+        content = await artifacts.read_all(session, cipher, artifact)
+        if item.get("pdf"):
+            pdf = await to_pdf(content)
+            if pdf is not None:
+                files.append((item["filename"], PDF, pdf))
+                continue
+            log.warning("letter sent as DOCX: PDF conversion failed", outbox=str(row.id))
+            filename = item["filename"].removesuffix(".pdf") + ".docx"
+            files.append((filename, artifact.media_type, content))
+            continue
+        files.append((item["filename"], artifact.media_type, content))
     return files
 
 

@@ -10,12 +10,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import DsrConfig
+from dsr.domain import refusals
 from dsr.domain.deadlines import paused_deadline, receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput, InvalidTransition, NotFound
 from dsr.domain.identity import clean_text
-from dsr.domain.vocabulary import Language, RejectionGround, RequestStatus
-from dsr.i18n import N_, gettext
-from dsr.letters.catalog import LetterKind
+from dsr.domain.outcomes import result_outcome
+from dsr.domain.vocabulary import RequestKind, RequestStatus
 from dsr.letters.office import LetterOffice
 from dsr.models import Request, Task
 from dsr.models.base import utcnow
@@ -25,19 +25,6 @@ from dsr.workflows import engine, plan, tasks
 from dsr.workflows.engine import Actor
 from dsr.workflows.fanout import Fanout, lock_request
 
-GROUND_TEXT = {
-    RejectionGround.UNVERIFIABLE.value: N_(
-        "We could not identify you as the person the data is about (Art. 11(2) GDPR). If you "
-        "give us more information that identifies you, we will look at your request again."
-    ),
-    RejectionGround.MANIFESTLY_UNFOUNDED.value: N_(
-        "We consider the request manifestly unfounded (Art. 12(5) GDPR)."
-    ),
-    RejectionGround.EXCESSIVE.value: N_(
-        "We consider the request excessive, in particular because it repeats earlier requests "
-        "(Art. 12(5) GDPR)."
-    ),
-}
 ACTIONS = ("approve", "reject", "extend", "release", "withdraw", "retry", "resolve_task")
 
 
@@ -57,23 +44,7 @@ class RequestActions:
         if action == "approve":
             return await self._fanout().approve(request, actor)
         if action == "reject":
-            ground = body.get("ground", "")
-            if ground not in {g.value for g in RejectionGround}:
-                raise InvalidInput({"ground": "invalid_value"})
-            reason = _note(body.get("reason"), "reason")
-            if not reason:
-                raise InvalidInput({"reason": "required"})
-            outcome = await engine.apply(
-                self.session,
-                request,
-                "reject",
-                actor,
-                ground=ground,
-                payload={"reason_given": bool(reason)},
-            )
-            if outcome.changed:
-                await self._send_refusal(outcome.request, ground, reason)
-            return outcome.request
+            return await self._reject(request, actor, body)
         if action == "extend":
             return await self._extend(request, actor, _note(body.get("reason"), "reason"))
         if action == "withdraw":
@@ -88,15 +59,29 @@ class RequestActions:
             )
         raise NotFound(f"no action {action!r}")
 
-    async def _send_refusal(self, request: Request, ground: str, reason: str) -> None:
-        """Art. 12(4): the reasons, and the right to complain and to go to court."""
-        kind = (
-            LetterKind.UNVERIFIABLE
-            if ground == RejectionGround.UNVERIFIABLE.value
-            else LetterKind.REFUSAL
+    async def _reject(self, request: Request, actor: Actor, body: dict[str, str]) -> Request:
+        """Art. 12(4): a ground that fits the kind of request, the DPO's own reasons (always:
+        § 34(2) BDSG wants a refusal documented), and the letter with complaint and court."""
+        chosen = refusals.ground(body.get("ground", ""))
+        if chosen is None or RequestKind(request.kind) not in chosen.kinds:
+            raise InvalidInput({"ground": "invalid_value"})
+        reason = _note(body.get("reason"), "reason")
+        if not reason:
+            raise InvalidInput({"reason": "required"})
+        fee = _note(body.get("fee"), "fee")[:64]
+        if fee and not chosen.fee:
+            raise InvalidInput({"fee": "invalid_value"})
+        outcome = await engine.apply(
+            self.session,
+            request,
+            "reject",
+            actor,
+            ground=chosen.code,
+            payload={"reason_given": True, "fee_offered": bool(fee)},
         )
-        ground_text = gettext(Language(request.language), GROUND_TEXT[ground])
-        await self.letters.refusal(request, kind, ground_text, reason)
+        if outcome.changed:
+            await self.letters.refusal(outcome.request, chosen, reason, fee)
+        return outcome.request
 
     async def _extend(self, request: Request, actor: Actor, reason: str) -> Request:
         """Art. 12(3): three months from receipt instead of one, with reasons, decided and told
@@ -122,7 +107,11 @@ class RequestActions:
     async def _release(self, request: Request, actor: Actor) -> Request:
         if request.status != RequestStatus.AWAITING_REVIEW.value:
             raise InvalidTransition("only a reviewed result can be released")
-        outcome = await engine.apply(self.session, request, "release", actor)
+        tasks = (await self.session.exec(select(Task).where(Task.request_id == request.id))).all()
+        acting = [task.result_summary for task in tasks if task.action != plan.FIND]
+        packaged = await self.letters.package_of(request) is not None
+        result = result_outcome(RequestKind(request.kind), acting, packaged=packaged)
+        outcome = await engine.apply(self.session, request, "release", actor, outcome=result)
         if outcome.changed:
             await self.letters.answer(outcome.request)
         return outcome.request

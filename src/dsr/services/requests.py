@@ -247,6 +247,7 @@ class RequestService:
             ),
             closed_at=request.closed_at,
             outcome=request.outcome,
+            refusal_ground=request.refusal_ground,
             tasks=[
                 TaskOut(
                     id=str(t.id),

@@ -32,6 +32,7 @@ REGISTER_COLUMNS = (
     "closed_on",
     "status",
     "outcome",
+    "refusal_ground",
 )
 
 
@@ -43,6 +44,7 @@ class Month:
     closed: int = 0
     on_time: int = 0
     days_to_close: list[int] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)  # of the requests received
 
     @property
     def total(self) -> int:
@@ -78,6 +80,8 @@ async def monthly(
             continue
         month.received[request.kind] += 1
         month.channels[request.channel] += 1
+        if request.outcome:
+            month.outcomes[request.outcome] += 1
         if request.closed_at is not None and request.status != RequestStatus.WITHDRAWN.value:
             closed = receipt_date(request.closed_at, timezone)
             month.closed += 1
@@ -146,6 +150,7 @@ async def register_rows(database: Database, timezone: str, batch: int = 5000) ->
                     receipt_date(r.closed_at, timezone).isoformat() if r.closed_at else "",
                     r.status,
                     r.outcome or "",
+                    r.refusal_ground or "",
                 )
             )
         yield out.getvalue()

@@ -17,17 +17,10 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.domain import references
+from dsr.domain import references, refusals
 from dsr.domain.deadlines import receipt_date
 from dsr.domain.errors import DsrError, InvalidInput
-from dsr.domain.vocabulary import (
-    Channel,
-    Language,
-    RejectionGround,
-    RequestKind,
-    RequestStatus,
-    Role,
-)
+from dsr.domain.vocabulary import Channel, Language, Outcome, RequestKind, RequestStatus, Role
 from dsr.i18n import N_, gettext, message
 from dsr.letters.catalog import TITLES, LetterKind
 from dsr.letters.office import LetterOffice
@@ -91,16 +84,37 @@ EVENT_TEXT = {
     "request.extended": N_("Deadline extended"),
     "request.purged": N_("Personal data deleted after the retention period"),
 }
-GROUNDS = {
-    RejectionGround.UNVERIFIABLE.value: N_("Cannot be identified (Art. 11(2))"),
-    RejectionGround.MANIFESTLY_UNFOUNDED.value: N_("Manifestly unfounded (Art. 12(5))"),
-    RejectionGround.EXCESSIVE.value: N_("Excessive or repetitive (Art. 12(5))"),
+
+
+OUTCOME_NAMES = {
+    Outcome.PROVIDED: N_("Data provided"),
+    Outcome.NO_DATA: N_("No data"),
+    Outcome.ERASED: N_("Erased"),
+    Outcome.PARTIALLY_ERASED: N_("Partly erased (retention)"),
+    Outcome.RECTIFIED: N_("Rectified"),
+    Outcome.RESTRICTED: N_("Restricted"),
+    Outcome.OBJECTION_UPHELD: N_("Objection upheld"),
+    Outcome.REFUSED: N_("Refused"),
+    Outcome.WITHDRAWN: N_("Withdrawn"),
+    Outcome.UNVERIFIABLE: N_("Not identifiable"),
 }
 
 
 NAME_ONLY = N_("only the name removed")
 SHARED = N_("kept: used by someone else's records too")
 READ_ONLY = N_("kept: read-only")
+
+
+def _outcome_label(outcome: str | None, ground: str | None, language: Language) -> str:
+    """ "Refused (Art. 17(3)(e))": the outcome in words, with the refusal's provision."""
+    if outcome is None:
+        return ""
+    known = {o.value: o for o in Outcome}
+    label = gettext(language, OUTCOME_NAMES[known[outcome]]) if outcome in known else outcome
+    chosen = refusals.ground(ground or "")
+    if chosen is not None and outcome == Outcome.REFUSED.value:
+        label = f"{label} ({chosen.provision[language.value]})"
+    return label
 
 
 def describe_result(result: dict[str, Any], language: Language = Language.DE) -> str:
@@ -234,6 +248,7 @@ class DpoController(Controller):
             chart=bar_chart(numbers, gettext(language, N_("Requests received per month"))),
             kinds=[(k, gettext(language, KIND_NAMES[RequestKind(k)])) for k in kinds],
             channels=[c.value for c in Channel],
+            outcomes=[(o.value, gettext(language, OUTCOME_NAMES[o])) for o in Outcome],
         )
 
     @get("/register.csv")
@@ -267,6 +282,7 @@ class DpoController(Controller):
             "dpo_request.html",
             N_("Request"),
             detail=detail,
+            outcome_label=_outcome_label(detail.outcome, detail.refusal_ground, language),
             **request_headline(found, language, request.app.state.settings.timezone),
             due_on=long_date(found.due_on, language),
             extended_due_on=long_date(found.extended_due_on, language)
@@ -301,7 +317,10 @@ class DpoController(Controller):
                 )
                 for r in earlier
             ],
-            grounds=[(k, gettext(language, v)) for k, v in GROUNDS.items()],
+            grounds=[
+                (g.code, g.label[language.value], g.fee)
+                for g in refusals.grounds_for(RequestKind(found.kind))
+            ],
             can={
                 "approve": status is RequestStatus.VERIFIED,
                 "release": status is RequestStatus.AWAITING_REVIEW,
@@ -310,6 +329,7 @@ class DpoController(Controller):
                     RequestStatus.RECEIVED,
                     RequestStatus.AWAITING_VERIFICATION,
                     RequestStatus.VERIFIED,
+                    RequestStatus.AWAITING_REVIEW,
                 ),
                 "extend": status.is_open
                 and found.extended_due_on is None
@@ -374,7 +394,7 @@ class DpoController(Controller):
         body = {
             k: str(v)[:2000]
             for k, v in data.items()
-            if k in {"reason", "ground", "task", "note"} and v
+            if k in {"reason", "ground", "fee", "task", "note"} and v
         }
         try:
             await request_actions.run(found, action, current_actor(request), body)

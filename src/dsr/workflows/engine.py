@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.db import next_reference_number
 from dsr.domain.errors import Conflict, InvalidTransition
+from dsr.domain.outcomes import closing_outcome
 from dsr.domain.references import reference_for
 from dsr.domain.vocabulary import CLOSED_STATUSES, RequestStatus, VerificationLevel
 from dsr.models import Request, Subject
@@ -220,6 +221,7 @@ def _request_row(new: NewRequest) -> dict[str, Any]:
         "created_by": new.created_by,
         "closed_at": None,
         "outcome": None,
+        "refusal_ground": None,
         "needs_attention": False,
         "details_enc": new.details_enc,
         "changes_enc": new.changes_enc,
@@ -274,7 +276,9 @@ async def apply(
             values["paused_days"], values["paused_due_on"] = paused
     if target in CLOSED_STATUSES:
         values["closed_at"] = utcnow()
-        values["outcome"] = outcome or ground or target
+        values["outcome"] = closing_outcome(target, ground, outcome)
+        if ground:
+            values["refusal_ground"] = ground
     audit_payload = {"from": request.status, "to": target, **dict(payload or {})}
     if level:
         audit_payload["level"] = level

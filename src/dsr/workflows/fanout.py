@@ -22,7 +22,8 @@ from dsr import artifacts
 from dsr.config import DsrConfig, SqlStore
 from dsr.connectors.base import ExportFile, Identifiers
 from dsr.domain.errors import InvalidTransition
-from dsr.domain.vocabulary import RequestKind, RequestStatus, VerificationLevel
+from dsr.domain.outcomes import result_outcome
+from dsr.domain.vocabulary import Outcome, RequestKind, RequestStatus, VerificationLevel
 from dsr.models import Artifact, Request, Subject, Task
 from dsr.models.base import utcnow
 from dsr.security.audit import append_event
@@ -133,20 +134,21 @@ class Fanout:
                 and sum((t.result_summary or {}).get("counts", {}).values())
             ]
             if not found_in:
-                await self._finish(request, outcome="no_data")
+                await self._finish(request, outcome=Outcome.NO_DATA)
                 return
             await self._raise_level(request, VerificationLevel.EMAIL_MATCHED, "store")
             action = plan.ACTION_FOR_KIND[RequestKind(request.kind)]
             await self._add_tasks(request, [plan.PlannedTask(s, action) for s in found_in])
             return
-        if RequestKind(request.kind) in (RequestKind.ACCESS, RequestKind.PORTABILITY):
-            found = await self._package(request, acting)
-            await self._finish(request, outcome="data_provided" if found else "no_data")
-        else:
-            await self._finish(request, outcome=f"{request.kind}_done")
+        kind = RequestKind(request.kind)
+        packaged = kind in (RequestKind.ACCESS, RequestKind.PORTABILITY) and await self._package(
+            request, acting
+        )
+        summaries = [t.result_summary for t in acting]
+        await self._finish(request, outcome=result_outcome(kind, summaries, packaged=packaged))
 
     async def _finish(self, request: Request, outcome: str) -> None:
-        release = request.kind in self.config.policies.auto_release and outcome != "no_data"
+        release = request.kind in self.config.policies.auto_release and outcome != Outcome.NO_DATA
         if release:
             done = await engine.apply(self.session, request, "complete", SYSTEM, outcome=outcome)
             if done.changed and self.letters is not None:
