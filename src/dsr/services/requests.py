@@ -213,6 +213,7 @@ class RequestService:
             extension_reason=None,
             closed_at=request.closed_at,
             outcome=request.outcome,
+            refusal_ground=request.refusal_ground,
             tasks=None,
             letters=None,
             timeline=None,
