@@ -24,7 +24,9 @@ from dsr.security.audit import chain_all
 from dsr.security.ratelimit import forget_old_hits
 from dsr.security.vault import Vault
 from dsr.services.downloads import purge_expired
+from dsr.services.mail_intake import MailIntake
 from dsr.settings import Settings
+from dsr.workflows.mailbox import MailboxPoller
 from dsr.workflows.reminders import Reminders
 from dsr.workflows.runner import Runner
 from dsr.workflows.sweeps import Sweeps
@@ -39,6 +41,11 @@ class Jobs:
     runner: Runner
     base_url: str = ""
     mail: Environment = field(default_factory=new_environment)  # one, not one per tick
+    mailbox: MailboxPoller | None = None  # dsr.yaml ``mailbox:``
+
+    async def poll_mailbox(self) -> None:
+        if self.mailbox is not None:
+            await self.mailbox.poll()
 
     async def deliver_mail(self) -> None:
         await deliver_due(
@@ -96,6 +103,7 @@ def build_scheduler(jobs: Jobs, interval_seconds: float) -> AsyncIOScheduler:
         ("outbox", jobs.deliver_mail, interval_seconds),
         ("sweep", jobs.sweep, interval_seconds),
         ("audit", jobs.chain_audit, min(interval_seconds, 1.0)),  # events unchained <= ~1 s
+        *([("mailbox", jobs.poll_mailbox, interval_seconds)] if jobs.mailbox else []),
     ):
         scheduler.add_job(
             function,
@@ -132,6 +140,13 @@ async def running_worker(
         lease=timedelta(seconds=settings.lease_seconds),
         letters=letters,
     )
+    mailbox = None
+    if config.mailbox is not None:
+
+        def intake(session: AsyncSession) -> MailIntake:
+            return MailIntake.for_settings(session, settings, config, vault, mail)
+
+        mailbox = MailboxPoller(database, config.mailbox, intake)
     jobs = Jobs(
         database,
         vault,
@@ -140,6 +155,7 @@ async def running_worker(
         runner,
         settings.base_url.rstrip("/"),
         mail,
+        mailbox,
     )
     scheduler = build_scheduler(jobs, settings.tick_seconds)
     scheduler.start()
