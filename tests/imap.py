@@ -102,7 +102,7 @@ namespace inbox {{
 
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[DovecotServer]:
-    if not os.path.exists(DOVECOT) or not shutil.which("openssl"):
+    if not Path(DOVECOT).exists() or not shutil.which("openssl"):
         need_service("the mailbox tests need Dovecot (apt-get install dovecot-imapd) and openssl")
     root = Path(tempfile.mkdtemp(prefix="dsr-dovecot-"))
     root.chmod(0o755)

@@ -304,18 +304,29 @@ async def test_bad_mail_goes_to_triage_and_is_never_lost(desk: Desk) -> None:
     bad = [
         (
             "charset",
-            b"From: a@example.net\r\nSubject: Auskunft\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=x-unknown-8\r\n\r\nAuskunft \xfc\xe4 bitte\r\n",
+            b"From: a@example.net\r\n"
+            b"Subject: Auskunft\r\n"
+            b"MIME-Version: 1.0\r\n"
+            b"Content-Type: text/plain; charset=x-unknown-8\r\n\r\n"
+            b"Auskunft \xfc\xe4 bitte\r\n",
         ),
         (
             "html_only",
-            b"From: b@example.net\r\nSubject: Auskunft\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Bitte um <b>Auskunft</b> nach Art. 15</p><script>alert(1)</script>\r\n",
+            b"From: b@example.net\r\n"
+            b"Subject: Auskunft\r\n"
+            b"MIME-Version: 1.0\r\n"
+            b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+            b"<p>Bitte um <b>Auskunft</b> nach Art. 15</p><script>alert(1)</script>\r\n",
         ),
         ("nested", nested(12)),
         ("winmail", with_attachment("d@example.net", "winmail.dat", "application/ms-tnef")),
         ("attachments", with_attachment("e@example.net", "ausweis.pdf", "application/pdf")),
         (
             "forged_sender",
-            b"From: f@example.net\r\nFrom: boss@example.org\r\nSubject: Auskunft\r\n\r\nAuskunft bitte\r\n",
+            b"From: f@example.net\r\n"
+            b"From: boss@example.org\r\n"
+            b"Subject: Auskunft\r\n\r\n"
+            b"Auskunft bitte\r\n",
         ),
         ("sender_invalid", b"From: not an address\r\nSubject: Auskunft\r\n\r\nAuskunft bitte\r\n"),
         ("too_large", bytes(mail("h@example.net", "Auskunft", "Auskunft bitte\n" + "x" * 30_000))),
