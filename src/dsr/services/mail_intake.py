@@ -327,15 +327,7 @@ class MailIntake:
     async def _record(self, row: MailMessage, links: Sequence[tuple[Request, str]]) -> MailMessage:
         self.session.add(row)
         await self.session.flush()
-        for request, role in links:
-            if role != "filed":  # filed ones are linked as they are made
-                self.session.add(MailLink(mail_id=row.id, request_id=request.id, role=role))
-        if row.artifact_id is not None and links:
-            await self.session.exec(
-                update(Artifact)
-                .where(col(Artifact.id) == row.artifact_id)
-                .values(request_id=links[0][0].id)
-            )
+        await self.record_links(row, links)
         await append_event(
             self.session,
             actor=SYSTEM.label,
@@ -350,3 +342,16 @@ class MailIntake:
         )
         await self.session.flush()
         return row
+
+    async def record_links(self, row: MailMessage, links: Sequence[tuple[Request, str]]) -> None:
+        """Links of ``row`` to the requests it was attached to (filed ones are linked as
+        they are made); the archived original belongs to the first request from now on."""
+        for request, role in links:
+            if role != "filed":
+                self.session.add(MailLink(mail_id=row.id, request_id=request.id, role=role))
+        if row.artifact_id is not None and links:
+            await self.session.exec(
+                update(Artifact)
+                .where(col(Artifact.id) == row.artifact_id)
+                .values(request_id=links[0][0].id)
+            )

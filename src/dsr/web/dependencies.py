@@ -13,6 +13,7 @@ from dsr.services.actions import RequestActions
 from dsr.services.callbacks import Callbacks
 from dsr.services.downloads import Downloads
 from dsr.services.intake import PhoneIntake
+from dsr.services.mail_intake import MailIntake
 from dsr.services.public import PublicDesk
 from dsr.services.requests import RequestService
 from dsr.services.verification import EmailVerification
@@ -39,6 +40,12 @@ def provide_request_service(state: State, session: NamedDependency[AsyncSession]
         timezone=settings.timezone,
         base_url=settings.base_url.rstrip("/"),
         identifier_types=state.config.identifiers,
+    )
+
+
+def provide_mail_intake(state: State, session: NamedDependency[AsyncSession]) -> MailIntake:
+    return MailIntake.for_settings(
+        session, state.settings, state.config, state.vault, state.templates
     )
 
 
