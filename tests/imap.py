@@ -15,6 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -100,10 +101,13 @@ namespace inbox {{
 """
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[DovecotServer]:
-    if not Path(DOVECOT).exists() or not shutil.which("openssl"):
-        need_service("the mailbox tests need Dovecot (apt-get install dovecot-imapd) and openssl")
+def available() -> bool:
+    return Path(DOVECOT).exists() and shutil.which("openssl") is not None
+
+
+@contextmanager
+def running_dovecot() -> Iterator[DovecotServer]:
+    """A private Dovecot for as long as the context lasts (tests and ``make bench``)."""
     root = Path(tempfile.mkdtemp(prefix="dsr-dovecot-"))
     root.chmod(0o755)
     (root / "home").mkdir()
@@ -139,6 +143,14 @@ def dovecot() -> Iterator[DovecotServer]:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    if not available():
+        need_service("the mailbox tests need Dovecot (apt-get install dovecot-imapd) and openssl")
+    with running_dovecot() as server:
+        yield server
 
 
 def _wait_for(port: int, process: subprocess.Popen[bytes]) -> None:

@@ -414,6 +414,7 @@ class MailboxConfig(_Strict):
     ca_file: Path | None = Field(default=None, description="a private CA's certificate (PEM)")
     max_bytes: Annotated[int, Field(ge=10_000, le=200_000_000)] = 25_000_000
     batch: Annotated[int, Field(ge=1, le=1000)] = 50
+    poll_seconds: Annotated[float, Field(ge=1, le=3600)] = 60.0
 
     @model_validator(mode="after")
     def _tls(self) -> MailboxConfig:

@@ -103,7 +103,11 @@ def build_scheduler(jobs: Jobs, interval_seconds: float) -> AsyncIOScheduler:
         ("outbox", jobs.deliver_mail, interval_seconds),
         ("sweep", jobs.sweep, interval_seconds),
         ("audit", jobs.chain_audit, min(interval_seconds, 1.0)),  # events unchained <= ~1 s
-        *([("mailbox", jobs.poll_mailbox, interval_seconds)] if jobs.mailbox else []),
+        *(
+            [("mailbox", jobs.poll_mailbox, jobs.mailbox.config.poll_seconds)]
+            if jobs.mailbox
+            else []
+        ),
     ):
         scheduler.add_job(
             function,
