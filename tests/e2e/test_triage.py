@@ -72,6 +72,13 @@ async def test_the_dpo_files_or_dismisses_mail_from_the_triage_list(console: Any
     )
     assert filed.status_code == 303
     reference = filed.headers["location"].rsplit("/", 1)[1]
+    detail = await client.get(f"/dpo/requests/{reference}")
+    assert "Filed from the triage list" in detail.text  # the timeline (English: ?lang=en stuck)
+    assert f"/dpo/triage/{ids[0]}/original" in detail.text  # the mail in the request's file
+    original = await client.get(f"/dpo/triage/{ids[0]}/original")
+    assert original.headers["content-type"] == "application/octet-stream"
+    assert original.headers["content-disposition"].startswith("attachment;")
+    assert b"Was passiert mit mir?" in original.content
     dismissed = await client.post(
         f"/dpo/triage/{ids[1]}/dismiss", data={"_csrf_token": token}, follow_redirects=False
     )

@@ -355,3 +355,32 @@ class MailIntake:
                 .where(col(Artifact.id) == row.artifact_id)
                 .values(request_id=links[0][0].id)
             )
+
+
+@dataclass(frozen=True, slots=True)
+class FiledMail:
+    id: uuid.UUID
+    received_at: datetime
+    role: str  # filed, reply, reminder
+    subject: str
+    attachments: int
+
+
+async def mails_of(session: AsyncSession, vault: Vault, request: Request) -> list[FiledMail]:
+    """The mails in a request's file, oldest first: the one it came from, replies, reminders."""
+    rows = await session.exec(
+        select(MailMessage, MailLink.role)
+        .join(MailLink, col(MailLink.mail_id) == col(MailMessage.id))
+        .where(MailLink.request_id == request.id)
+        .order_by(col(MailMessage.received_at))
+    )
+    return [
+        FiledMail(
+            id=row.id,
+            received_at=row.received_at,
+            role=role,
+            subject=vault.cipher.decrypt(SUBJECT, row.subject_enc) or "",
+            attachments=row.attachments,
+        )
+        for row, role in rows.all()
+    ]

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import MailboxConfig
 from dsr.db import Database
+from dsr.domain.errors import ConfigError
 from dsr.models import MailboxLease, MailMessage
 from dsr.models.base import utcnow
 from dsr.notify.imap import ImapMailbox, Mailbox
@@ -77,7 +78,7 @@ class MailboxPoller:
                     moved += 1
             finally:
                 await mailbox.close()
-        except (OSError, IMAPClientError) as exc:
+        except (OSError, IMAPClientError, ConfigError) as exc:
             log.warning("mailbox unreachable", error_type=type(exc).__name__)
         finally:
             await self._release()
