@@ -437,3 +437,26 @@ async def test_two_pollers_on_postgresql_never_read_one_message(desk: Desk) -> N
     assert sorted(fetched) == list(range(1, count + 1))
     assert set(fetched.values()) == {1}
     assert len(await desk.requests()) == count
+
+
+async def test_the_retention_purge_forgets_the_mail_of_a_closed_request(desk: Desk) -> None:
+    from sqlalchemy import update
+
+    from dsr.models import Artifact
+    from dsr.workflows.sweeps import Sweeps
+
+    desk.mailbox.append(
+        bytes(mail("old@example.net", "Auskunft", "Auskunft bitte (Art. 15)")), ARRIVED
+    )
+    await desk.poller().poll()
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    async with desk.database.session_scope() as session:
+        await session.exec(update(Request).values(status="completed", closed_at=long_ago))
+    async with desk.database.session_scope() as session:
+        sweeps = Sweeps(session, DsrConfig(), desk.vault, new_environment(), "", "dsr@example.org")
+        assert await sweeps.purge_closed(datetime.now(UTC)) == 1
+    (row,) = await desk.rows()
+    assert (row.sender_enc, row.subject_enc, row.message_id_enc, row.artifact_id) == (None,) * 4
+    assert row.outcome == "filed"  # the record of what happened stays
+    async with desk.database.session_scope() as session:
+        assert (await session.exec(select(Artifact).where(Artifact.kind == "mail"))).all() == []

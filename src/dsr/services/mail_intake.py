@@ -384,3 +384,21 @@ async def mails_of(session: AsyncSession, vault: Vault, request: Request) -> lis
         )
         for row, role in rows.all()
     ]
+
+
+async def forget_mails(session: AsyncSession, request_id: uuid.UUID) -> None:
+    """The retention purge: the mails in a request's file keep only their key and outcome
+    (sender, subject, Message-ID and the original go; the original is deleted with the
+    request's other artifacts)."""
+    in_file = select(MailLink.mail_id).where(MailLink.request_id == request_id)
+    await session.exec(
+        update(MailMessage)
+        .where(col(MailMessage.id).in_(in_file))
+        .values(
+            sender_enc=None,
+            subject_enc=None,
+            message_id_enc=None,
+            message_id_digest=None,
+            artifact_id=None,
+        )
+    )
