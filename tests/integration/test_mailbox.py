@@ -460,3 +460,16 @@ async def test_the_retention_purge_forgets_the_mail_of_a_closed_request(desk: De
     assert row.outcome == "filed"  # the record of what happened stays
     async with desk.database.session_scope() as session:
         assert (await session.exec(select(Artifact).where(Artifact.kind == "mail"))).all() == []
+
+
+async def test_a_new_uidvalidity_does_not_file_a_message_again(desk: Desk) -> None:
+    from dsr.services.mail_intake import Arrival
+
+    raw = bytes(mail("again@example.net", "Auskunft", "Auskunft bitte (Art. 15)"))
+    config, env = DsrConfig(mailbox=desk.mailbox.config), new_environment()
+    for validity in (1, 2):  # the server renumbered the folder before the move
+        async with desk.database.session_scope() as session:
+            intake = MailIntake.for_settings(session, desk.settings, config, desk.vault, env)
+            await intake.take(Arrival("INBOX", validity, 5, ARRIVED, raw, len(raw)))
+    assert len(await desk.requests()) == 1
+    assert len(await desk.rows()) == 1

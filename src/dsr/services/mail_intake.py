@@ -127,6 +127,9 @@ class MailIntake:
         if arrival.raw is None:
             row.reason = "too_large"
             return await self._record(row, [])
+        mail = read(arrival.raw)
+        if mail.message_id and (same := await self._seen(mail.message_id, arrival)):
+            return same  # the folder's UIDs were renumbered (a new UIDVALIDITY): no refiling
         row.artifact_id = (
             await artifacts.save_file(
                 self.session,
@@ -138,7 +141,6 @@ class MailIntake:
                 filename=f"mail-{arrival.uidvalidity}-{arrival.uid}.eml",
             )
         ).id
-        mail = read(arrival.raw)
         cipher = self.vault.cipher
         row.sender_enc = cipher.encrypt(SENDER, mail.sender)
         row.subject_enc = cipher.encrypt(SUBJECT, mail.subject)
@@ -167,6 +169,18 @@ class MailIntake:
         if not filed:
             row.reason = "invalid_claims"
         return await self._record(row, filed)
+
+    async def _seen(self, message_id: str, arrival: Arrival) -> MailMessage | None:
+        """A message of the same folder with this Message-ID and arrival time, taken before."""
+        return (
+            await self.session.exec(
+                select(MailMessage).where(
+                    MailMessage.folder == arrival.folder,
+                    MailMessage.message_id_digest == message_id_digest(message_id),
+                    MailMessage.received_at == arrival.received_at,
+                )
+            )
+        ).first()
 
     async def file(
         self,
