@@ -186,6 +186,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/dpo/stats"): {"dpo"},
     ("GET", "/dpo/register.csv"): {"dpo"},
     ("POST", "/dpo/letters/{letter_id:uuid}/{step:str}"): {"dpo"},
+    ("GET", "/dpo/triage"): {"dpo"},
+    ("POST", "/dpo/triage/{mail_id:uuid}/file"): {"dpo"},
+    ("POST", "/dpo/triage/{mail_id:uuid}/dismiss"): {"dpo"},
+    ("GET", "/dpo/triage/{mail_id:uuid}/original"): {"dpo"},
     ("GET", "/admin/staff"): {"admin"},
     ("POST", "/admin/staff"): {"admin"},
     ("POST", "/admin/staff/{username:str}/deactivate"): {"admin"},
@@ -219,6 +223,7 @@ SAMPLE = {
     "{file_path:path}": "style.css",
     "{letter_id:uuid}": "00000000-0000-0000-0000-000000000000",
     "{step:str}": "render",
+    "{mail_id:uuid}": "00000000-0000-0000-0000-000000000000",
 }
 
 
