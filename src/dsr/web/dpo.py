@@ -36,7 +36,7 @@ from dsr.models import Staff
 from dsr.models.base import utcnow
 from dsr.rendering import long_date
 from dsr.services.actions import ACTIONS, RequestActions
-from dsr.services.mail_intake import mails_of
+from dsr.services.mail_file import mails_of
 from dsr.services.requests import RequestFilters, RequestService
 from dsr.services.stats import bar_chart, monthly, register_rows
 from dsr.text import KIND_NAMES, STATUS_NAMES

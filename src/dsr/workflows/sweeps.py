@@ -22,7 +22,7 @@ from dsr.models import Artifact, Download, Outbox, Request, Subject, Verificatio
 from dsr.notify.requester import RequesterMail
 from dsr.security.audit import append_event
 from dsr.security.vault import Vault
-from dsr.services.mail_intake import forget_mails
+from dsr.services.mail_file import forget_mails
 from dsr.workflows import engine
 from dsr.workflows.engine import SYSTEM
 
