@@ -194,6 +194,24 @@ CASES: list[tuple[str, str, str, tuple[K, ...]]] = [
     ("it", "Portabilità", "Chiedo la portabilità dei miei dati (articolo 20).", (P,)),
     ("it", "Richiesta GDPR", "Vorrei una copia dei miei dati e poi la cancellazione.", (A, E)),
     ("it", "Newsletter", "Scopri le nuove offerte della settimana!", TRIAGE),
+    # Written after the table above, first run as held-out cases (6 of 12 right, the other
+    # 6 went to triage), then covered
+    ("de", "Konto schließen", "Bitte entfernen Sie mein Kundenkonto vollständig.", (E,)),
+    ("de", "Werbung", "Ich möchte keine Werbung mehr von Ihnen erhalten.", (OBJ,)),
+    ("de", "Falscher Name", "Mein Nachname wird in Ihren Briefen falsch geschrieben.", (R,)),
+    ("en", "Account deletion", "Close my account and wipe everything you have about me.", (E,)),
+    ("en", "Stop marketing", "Please stop sending me marketing emails.", (OBJ,)),
+    ("en", "DSAR", "This is a DSAR. Respond within one month.", (A,)),
+    (
+        "fr",
+        "Données",
+        "Pouvez-vous m'envoyer toutes les informations que vous détenez sur moi ?",
+        (A,),
+    ),
+    ("fr", "Compte", "Merci d'effacer mon compte.", (E,)),
+    ("nl", "Account", "Verwijder mijn account alstublieft.", (E,)),
+    ("es", "Datos", "Quiero saber qué información personal tienen de mí.", (A,)),
+    ("it", "Account", "Vi prego di cancellare il mio account.", (E,)),
     # Generators that list every right, and mails whose only right-word is in a disclaimer
     (
         "en",
