@@ -473,3 +473,22 @@ async def test_a_new_uidvalidity_does_not_file_a_message_again(desk: Desk) -> No
             await intake.take(Arrival("INBOX", validity, 5, ARRIVED, raw, len(raw)))
     assert len(await desk.requests()) == 1
     assert len(await desk.rows()) == 1
+
+
+async def test_the_scheduler_tick_polls_the_mailbox(desk: Desk) -> None:
+    from dsr.notify.smtp import SmtpConfig
+    from dsr.scheduler import Jobs, build_scheduler
+    from dsr.workflows.runner import Runner
+
+    desk.mailbox.append(
+        bytes(mail("tick@example.net", "Löschung", "Bitte löschen (Art. 17).")), ARRIVED
+    )
+    runner = Runner(desk.database, DsrConfig(), {}, desk.vault)
+    smtp = SmtpConfig.from_url(desk.smtp.url)
+    jobs = Jobs(desk.database, desk.vault, smtp, "dsr@example.org", runner, mailbox=desk.poller())
+    job = build_scheduler(jobs, 5).get_job("mailbox")
+    assert job is not None and job.trigger.interval.total_seconds() == 60
+    await jobs.poll_mailbox()
+    assert [r.kind for r in await desk.requests()] == ["erasure"]
+    without = Jobs(desk.database, desk.vault, smtp, "dsr@example.org", runner)
+    assert build_scheduler(without, 5).get_job("mailbox") is None
