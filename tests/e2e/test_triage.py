@@ -113,3 +113,35 @@ async def test_agents_do_not_see_the_triage_list(console: Any) -> None:
     token = await staff_token(settings, "anna", Role.AGENT)
     response = await client.get("/dpo/triage", headers=token)
     assert response.status_code in (401, 403)
+
+
+async def test_two_clicks_at_once_file_one_request(console: Any) -> None:
+    import asyncio
+
+    client, settings = console
+    settings = settings.model_copy(update={"config": settings.var_dir.parent / "dsr.yaml"})
+    await _arrive(settings, 1, _mail("twice@example.net", "Frage", "Was wissen Sie?"))
+    password, secret = await _staff(settings, "dana", Role.DPO)
+    assert (await _sign_in(client, "dana", password, pyotp.TOTP(secret).now())).status_code == 303
+    page = await client.get("/dpo/triage")
+    (mail_id,) = re.findall(r'action="/dpo/triage/([0-9a-f-]{36})/dismiss"', page.text)
+    token = csrf_of(page.text)
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                f"/dpo/triage/{mail_id}/file",
+                data={"_csrf_token": token, "kind": kind},
+                follow_redirects=False,
+            )
+            for kind in ("access", "erasure", "access", "objection")
+        )
+    )
+    locations = sorted(a.headers["location"] for a in answers)
+    assert locations.count("/dpo/triage?e=invalid") == 3
+    database = await _db(settings)
+    try:
+        async with database.session_scope() as session:
+            assert len((await session.exec(select(Request))).all()) == 1
+            assert len((await session.exec(select(Outbox))).all()) == 1
+    finally:
+        await database.dispose()
