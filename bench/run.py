@@ -8,6 +8,8 @@ Scenarios (the seven of issue 9):
              DSR_BENCH_SCALE=0 skips them, DSR_BENCH_CUSTOMERS sets the shop's size.
   letters    DOCX renders per second (target >= 50/s); baseline: python-docx opening and
              saving the same template without filling it in.
+  mailbox    (bench/inbox.py) requests filed per second from a mailbox of 1,000 (a private
+             Dovecot; baseline: fetching the same messages over IMAP without filing them).
   footprint  time from starting ``dsr serve`` to ``/health`` 200 (target <= 2 s), its resident
              memory then, and the size of a fresh runtime install (target <= 250 MB); baseline
              for the start: ``python -c "import litestar"``.
@@ -149,9 +151,10 @@ def install_size() -> Row:
 def main() -> int:
     import asyncio
 
+    import inbox
     import scale
 
-    rows = [letters(), *startup(), install_size()]
+    rows = [letters(), *startup(), install_size(), *inbox.rows()]
     if os.environ.get("DSR_BENCH_SCALE", "1") == "1":
         rows += asyncio.run(scale.scenarios())
         rows += scale.intake_rows()

@@ -27,7 +27,7 @@ from dsr.notify.catcher import MailCatcher
 from dsr.settings import Settings, new_encryption_key
 
 BACKENDS = ["sqlite", "postgresql"]
-pytest_plugins = ["tests.stores", "tests.staff"]  # data stores, staff console
+pytest_plugins = ["tests.stores", "tests.staff", "tests.imap"]  # data stores, staff console
 
 
 def need_service(reason: str) -> None:

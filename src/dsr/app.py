@@ -41,6 +41,7 @@ from dsr.web.dependencies import (
     provide_callbacks,
     provide_downloads,
     provide_letter_office,
+    provide_mail_intake,
     provide_phone_intake,
     provide_public_desk,
     provide_request_service,
@@ -52,6 +53,7 @@ from dsr.web.errors import exception_handlers
 from dsr.web.headers import security_headers
 from dsr.web.public import PublicController
 from dsr.web.system import health, metrics
+from dsr.web.triage import TriageController
 
 log = structlog.get_logger("dsr.app")
 
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     handlers: list[ControllerRouterHandler] = [
         PublicController,
+        TriageController,
         SignInController,
         ConsoleController,
         AdminController,
@@ -148,6 +151,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "downloads": Provide(provide_downloads, sync_to_thread=False),
             "callbacks": Provide(provide_callbacks, sync_to_thread=False),
             "phone_intake": Provide(provide_phone_intake, sync_to_thread=False),
+            "mail_intake": Provide(provide_mail_intake, sync_to_thread=False),
         },
         middleware=[
             DefineMiddleware(StaffAuthMiddleware, exclude=["^/schema", "^/health", "^/static"])

@@ -448,12 +448,40 @@ class IdentifierType(_Strict):
         return value
 
 
+class MailboxConfig(_Strict):
+    """The watched mailbox (``mailbox:``): where requests arrive by e-mail. Credentials come
+    from the environment variables named here, never from the file."""
+
+    url: Annotated[
+        str, StringConstraints(pattern=r"^imaps?://[^/@\s]+(:\d+)?/?(\?starttls=true)?$")
+    ]
+    folder: str = "INBOX"
+    processed_folder: str = "dsr-processed"
+    user_env: str = "DSR_MAILBOX_USER"
+    password_env: str = "DSR_MAILBOX_PASSWORD"  # noqa: S105 - the variable's name
+    ca_file: Path | None = Field(default=None, description="a private CA's certificate (PEM)")
+    max_bytes: Annotated[int, Field(ge=10_000, le=200_000_000)] = 25_000_000
+    batch: Annotated[int, Field(ge=1, le=1000)] = 50
+    poll_seconds: Annotated[float, Field(ge=1, le=3600)] = 60.0
+
+    @model_validator(mode="after")
+    def _tls(self) -> MailboxConfig:
+        host = self.url.split("://", 1)[1].split(":", 1)[0].split("/", 1)[0].split("?", 1)[0]
+        plain = self.url.startswith("imap://") and "starttls=true" not in self.url
+        if plain and host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("mailbox.url: use imaps:// or imap://...?starttls=true (TLS)")
+        if self.folder == self.processed_folder:
+            raise ValueError("mailbox: processed_folder must differ from folder")
+        return self
+
+
 class DsrConfig(_Strict):
     controller: Controller = Controller()
     policies: Policies = Policies()
     identifiers: list[IdentifierType] = Field(default_factory=list)
     processing: list[ProcessingRecord] = Field(default_factory=list)
     stores: list[Store] = Field(default_factory=list)
+    mailbox: MailboxConfig | None = None
 
     @model_validator(mode="after")
     def _identifiers_declared(self) -> DsrConfig:

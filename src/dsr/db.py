@@ -86,9 +86,16 @@ class Database:
 
     @asynccontextmanager
     async def session_scope(self) -> AsyncIterator[AsyncSession]:
-        """One transaction for non-request code: commit on success, roll back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        """One transaction for non-request code: commit on success, roll back on error. As in
+        a web request, the code may commit early (``security.attempts.settle`` does: a
+        counted attempt must outlive the answer); the rest then commits at the end."""
+        async with self.sessions() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
 
     async def ping(self) -> bool:
         try:

@@ -29,7 +29,9 @@ from dsr.security.audit import chain_all, head_anchor, write_anchor
 from dsr.security.ratelimit import forget_old_hits
 from dsr.security.vault import Vault
 from dsr.services.downloads import purge_expired
+from dsr.services.mail_intake import MailIntake
 from dsr.settings import Settings
+from dsr.workflows.mailbox import MailboxPoller
 from dsr.workflows.reminders import Reminders
 from dsr.workflows.runner import Runner
 from dsr.workflows.sweeps import Sweeps
@@ -47,6 +49,11 @@ class Jobs:
     base_url: str = ""
     mail: Environment = field(default_factory=new_environment)  # one, not one per tick
     anchor_path: Path | None = None  # DSR_AUDIT_ANCHOR_PATH
+    mailbox: MailboxPoller | None = None  # dsr.yaml ``mailbox:``
+
+    async def poll_mailbox(self) -> None:
+        if self.mailbox is not None:
+            await self.mailbox.poll()
 
     async def deliver_mail(self) -> None:
         await deliver_due(
@@ -119,6 +126,11 @@ def build_scheduler(jobs: Jobs, interval_seconds: float) -> AsyncIOScheduler:
         ("outbox", jobs.deliver_mail, interval_seconds),
         ("sweep", jobs.sweep, interval_seconds),
         ("audit", jobs.chain_audit, min(interval_seconds, 1.0)),  # events unchained <= ~1 s
+        *(
+            [("mailbox", jobs.poll_mailbox, jobs.mailbox.config.poll_seconds)]
+            if jobs.mailbox
+            else []
+        ),
     ):
         scheduler.add_job(
             _logged(job_id, function),
@@ -172,6 +184,13 @@ async def running_worker(
         lease=timedelta(seconds=settings.lease_seconds),
         letters=letters,
     )
+    mailbox = None
+    if config.mailbox is not None:
+
+        def intake(session: AsyncSession) -> MailIntake:
+            return MailIntake.for_settings(session, settings, config, vault, mail)
+
+        mailbox = MailboxPoller(database, config.mailbox, intake)
     jobs = Jobs(
         database,
         vault,
@@ -181,6 +200,7 @@ async def running_worker(
         settings.base_url.rstrip("/"),
         mail,
         settings.audit_anchor_path,
+        mailbox,
     )
     scheduler = build_scheduler(jobs, settings.tick_seconds)
     scheduler.start()

@@ -1,6 +1,7 @@
 """All tables; importing this module registers them on ``SQLModel.metadata``."""
 
 from dsr.models.audit import Event
+from dsr.models.mail import MailboxLease, MailLink, MailMessage
 from dsr.models.request import ReferenceCounter, Request, Subject, Verification
 from dsr.models.staff import ApiToken, Staff, StaffSession, TotpUse
 from dsr.models.work import (
@@ -23,6 +24,9 @@ __all__ = [
     "Download",
     "Event",
     "Letter",
+    "MailLink",
+    "MailMessage",
+    "MailboxLease",
     "Outbox",
     "RateHit",
     "ReferenceCounter",

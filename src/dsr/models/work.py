@@ -130,6 +130,7 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     message_id: str = Field(max_length=255, unique=True)
+    thread_enc: str | None = Field(default=None, sa_type=Text)  # Message-IDs it answers
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -59,9 +59,11 @@ async def enqueue(
     sender_address: str,
     request_id: uuid.UUID | None = None,
     attachments: Sequence[Attachment] = (),
+    thread: Sequence[str] = (),
 ) -> Outbox:
     """Queue ``mail`` for ``to`` (an already validated address) in the caller's transaction;
-    ``attachments`` name archived artifacts, read when the message is built."""
+    ``attachments`` name archived artifacts, read when the message is built; ``thread``
+    (Message-IDs, oldest first) makes it an answer in the person's mail thread."""
     domain = sender_address.rpartition("@")[2] or "dsr.invalid"
     row = Outbox(
         request_id=request_id,
@@ -74,6 +76,7 @@ async def enqueue(
             {"artifact": str(a.artifact_id), "filename": a.filename, "pdf": "1" if a.as_pdf else ""}
             for a in attachments
         ],
+        thread_enc=cipher.encrypt_json("outbox.thread", list(thread)) if thread else None,
     )
     session.add(row)
     await session.flush()
@@ -106,6 +109,10 @@ def build_message(
     message["Message-ID"] = row.message_id
     message["Date"] = format_datetime(row.created_at)
     message["Auto-Submitted"] = "auto-generated"
+    thread = cipher.decrypt_json("outbox.thread", row.thread_enc) if row.thread_enc else None
+    if thread:  # Message-IDs as read from a mail: EmailMessage refuses CR/LF in them
+        message["In-Reply-To"] = thread[-1]
+        message["References"] = " ".join(thread)
     message.set_content(body["text"])
     message.add_alternative(body["html"], subtype="html")
     for filename, media_type, content in files:

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import Controller
 from dsr.domain.vocabulary import Language
-from dsr.models import Request, Subject
+from dsr.models import MailLink, MailMessage, Request, Subject
 from dsr.notify.outbox import Attachment, enqueue
 from dsr.rendering import render_mail
 from dsr.security.vault import Vault
@@ -55,5 +56,23 @@ class RequesterMail:
             sender_address=self.sender_address,
             request_id=request.id,
             attachments=attachments,
+            thread=await mail_thread(session, self.vault, request),
         )
         return True
+
+
+async def mail_thread(session: AsyncSession, vault: Vault, request: Request) -> list[str]:
+    """For a request filed from an e-mail: the Message-ID of that mail, so that what we
+    write back arrives in the person's thread; [] for every other request."""
+    if request.channel != "email":
+        return []
+    found = (
+        await session.exec(
+            select(MailMessage.message_id_enc)
+            .join(MailLink, col(MailLink.mail_id) == col(MailMessage.id))
+            .where(MailLink.request_id == request.id, MailLink.role == "filed")
+            .limit(1)
+        )
+    ).first()
+    message_id = vault.cipher.decrypt("mail.message_id", found) if found else None
+    return [message_id] if message_id else []

@@ -96,11 +96,22 @@ class RequestService:
         self, data: RequestIn, actor: Actor
     ) -> tuple[engine.NewRequest, dict[str, Any], str | None]:
         """The checked request, its subject's sealed columns and (web) its status token."""
-        if data.channel is not Channel.WEB and actor.kind != "staff":
+        if (
+            data.channel is not Channel.WEB
+            and actor.kind != "staff"
+            and not _from_mailbox(data, actor)
+        ):
             raise Unauthenticated("only staff may record phone, e-mail and letter requests")
-        if data.channel is not Channel.WEB and actor.role not in DESK_ROLES:
+        if (
+            data.channel is not Channel.WEB
+            and actor.kind == "staff"
+            and actor.role not in DESK_ROLES
+        ):
             raise NotAllowed("admins manage staff and configuration, not requests")
-        received_at = self._received_at(data)
+        if _from_mailbox(data, actor) and data.received_at is not None:
+            received_at = data.received_at  # the mail server's arrival date, however old
+        else:
+            received_at = self._received_at(data)
         errors: dict[str, str] = {}
         claimed = self._declared_identifiers(data.subject.identifiers, errors)
         try:
@@ -384,6 +395,11 @@ class RequestService:
         except ValueError:
             errors[field] = "invalid_text"
             return None
+
+
+def _from_mailbox(data: RequestIn, actor: Actor) -> bool:
+    """The mailbox poller files e-mail requests as the system (never reachable over HTTP)."""
+    return actor.kind == "system" and data.channel is Channel.EMAIL
 
 
 def letter_out(letter: Letter) -> LetterOut:

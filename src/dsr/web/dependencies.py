@@ -13,6 +13,7 @@ from dsr.services.actions import RequestActions
 from dsr.services.callbacks import Callbacks
 from dsr.services.downloads import Downloads
 from dsr.services.intake import PhoneIntake
+from dsr.services.mail_intake import MailIntake
 from dsr.services.public import PublicDesk
 from dsr.services.requests import RequestService
 from dsr.services.verification import EmailVerification
@@ -40,6 +41,12 @@ def provide_request_service(state: State, session: NamedDependency[AsyncSession]
         base_url=settings.base_url.rstrip("/"),
         identifier_types=state.config.identifiers,
         smtputf8=settings.smtputf8,
+    )
+
+
+def provide_mail_intake(state: State, session: NamedDependency[AsyncSession]) -> MailIntake:
+    return MailIntake.for_settings(
+        session, state.settings, state.config, state.vault, state.templates
     )
 
 

@@ -31,6 +31,7 @@ from dsr.models.base import utcnow
 from dsr.rendering import long_date
 from dsr.services.actions import ACTIONS, RequestActions
 from dsr.services.intake import kba_locks
+from dsr.services.mail_file import mails_of
 from dsr.services.requests import RequestFilters, RequestService
 from dsr.services.stats import bar_chart, monthly, register_rows
 from dsr.text import KIND_NAMES, STATUS_NAMES
@@ -83,6 +84,15 @@ EVENT_TEXT = {
     "request.withdraw": N_("Withdrawn"),
     "request.extended": N_("Deadline extended"),
     "request.purged": N_("Personal data deleted after the retention period"),
+    "request.flagged": N_("Flagged for attention"),
+    "mail.filed": N_("Filed from an e-mail"),
+    "mail.linked": N_("E-mail from the person attached"),
+    "mail.triage_filed": N_("Filed from the triage list"),
+}
+MAIL_ROLES = {
+    "filed": N_("the request"),
+    "reply": N_("reply"),
+    "reminder": N_("reminder"),
 }
 
 
@@ -307,6 +317,16 @@ class DpoController(Controller):
                 for local in [e.at.astimezone(zone)]
             ],
             results={t.id: describe_result(t.result or {}, language) for t in tasks},
+            mails=[
+                (
+                    str(m.id),
+                    m.received_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                    gettext(language, MAIL_ROLES.get(m.role, m.role)),
+                    m.subject,
+                    m.attachments,
+                )
+                for m in await mails_of(request_service.session, request_service.vault, found)
+            ],
             earlier=[
                 (
                     r.reference,

@@ -299,6 +299,17 @@ async def raise_level(
     return await _write(session, request, values, actor, "request.level_raised", audit_payload)
 
 
+async def flag_attention(
+    session: AsyncSession, request: Request, actor: Actor, reason: str
+) -> Request:
+    """Put the request in front of the DPO (``needs_attention``), audited with a reason code
+    (a reminder or a reply arrived by e-mail); a request already flagged stays as it is."""
+    if request.needs_attention:
+        return request
+    values = {"needs_attention": True}
+    return await _write(session, request, values, actor, "request.flagged", {"reason": reason})
+
+
 async def extend(
     session: AsyncSession,
     request: Request,

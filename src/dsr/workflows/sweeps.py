@@ -22,6 +22,7 @@ from dsr.models import Artifact, Download, Outbox, Request, Subject, Verificatio
 from dsr.notify.requester import RequesterMail
 from dsr.security.audit import append_event
 from dsr.security.vault import Vault
+from dsr.services.mail_file import forget_mails
 from dsr.workflows import engine
 from dsr.workflows.engine import SYSTEM
 
@@ -116,6 +117,7 @@ class Sweeps:
             )
             for table in (Download, Outbox, Verification):
                 await self.session.exec(delete(table).where(col(table.request_id) == request.id))
+            await forget_mails(self.session, request.id)
             await artifacts.remove(
                 self.session, col(Artifact.request_id) == request.id, col(Artifact.kind) != "letter"
             )
