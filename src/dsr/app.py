@@ -45,7 +45,7 @@ from dsr.web.dependencies import (
     provide_request_service,
     provide_session,
 )
-from dsr.web.dev import demo_newsletter, dev_mail
+from dsr.web.dev import demo_newsletter, dev_mail, dev_mail_attachment
 from dsr.web.dpo import DpoController
 from dsr.web.errors import exception_handlers
 from dsr.web.headers import security_headers
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     templates = new_environment()
     https = settings.base_url.startswith("https://")
     catcher = (
-        MailCatcher(host=smtp.host, port=smtp.port)
+        MailCatcher(host=smtp.host, port=smtp.port, directory=settings.var_dir / "mail")
         if not settings.is_production and settings.dev_mail_catcher
         else None
     )
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if not settings.is_production:
         handlers.append(demo_newsletter)
     if catcher:
-        handlers.append(dev_mail)
+        handlers.extend([dev_mail, dev_mail_attachment])
 
     return Litestar(
         route_handlers=handlers,
