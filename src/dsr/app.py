@@ -32,6 +32,7 @@ from dsr.scheduler import running_worker
 from dsr.security.ratelimit import RateLimiter, SharedHits
 from dsr.security.vault import Vault
 from dsr.settings import Settings, with_secrets
+from dsr.site import require_for_production
 from dsr.web.api import LetterController, RequestController, processor_callback
 from dsr.web.auth import StaffAuthMiddleware, TokenCache
 from dsr.web.console import AdminController, ConsoleController, SignInController
@@ -50,6 +51,7 @@ from dsr.web.dpo import DpoController
 from dsr.web.errors import exception_handlers
 from dsr.web.headers import security_headers
 from dsr.web.public import PublicController
+from dsr.web.site_assets import site_logo, site_stylesheet
 from dsr.web.system import health, metrics
 
 log = structlog.get_logger("dsr.app")
@@ -66,7 +68,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     config = load_config(settings.config, required=settings.is_production)
     vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
     smtp = SmtpConfig.from_url(settings.smtp_url)  # validates DSR_SMTP_URL at start-up
-    templates = new_environment()
+    if settings.is_production:
+        require_for_production(config.site, settings.config)
+    templates = new_environment(config.site)
     https = settings.base_url.startswith("https://")
     catcher = (
         MailCatcher(host=smtp.host, port=smtp.port, directory=settings.var_dir / "mail")
@@ -112,6 +116,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         RequestController,
         LetterController,
         processor_callback,
+        site_stylesheet,
+        site_logo,
         health,
         metrics,
         create_static_files_router(
@@ -159,7 +165,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             cookie_samesite="strict",
             exclude=["/api/", "/demo/"],
         ),
-        response_headers=security_headers(https),
+        response_headers=security_headers(https, image_origin=config.site.logo_origin),
         exception_handlers=exception_handlers(),
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

@@ -289,6 +289,10 @@ def _config_check(args: argparse.Namespace) -> int:
 
     settings = _settings()
     config = load_config(settings.config, required=True)
+    if settings.is_production:
+        from dsr.site import require_for_production
+
+        require_for_production(config.site, settings.config)
 
     from dsr.connectors.sql import SqlConnector
 

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from dsr.domain.errors import ConfigError
+from dsr.site import Site
 
 
 class _Strict(BaseModel):
@@ -402,6 +403,7 @@ class IdentifierType(_Strict):
 
 class DsrConfig(_Strict):
     controller: Controller = Controller()
+    site: Site = Site()
     policies: Policies = Policies()
     identifiers: list[IdentifierType] = Field(default_factory=list)
     processing: list[ProcessingRecord] = Field(default_factory=list)

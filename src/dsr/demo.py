@@ -424,6 +424,12 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
             "email": "datenschutz@example.org",
             "dpo": {"name": "Dr. Datenschutz", "email": "dsb@example.org"},
         },
+        "site": {
+            "imprint_url": "https://www.example.org/impressum",
+            "privacy_url": "https://www.example.org/datenschutz",
+            "accent_color": "#0b5cad",
+            "phone": "+49 201 1234567",
+        },
         "processing": DEMO_PROCESSING,
         "stores": stores,
     }

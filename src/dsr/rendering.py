@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from dsr.domain.vocabulary import Language
 from dsr.i18n import translations
+from dsr.site import Site
 
 TEMPLATE_DIR = Path(__file__).parent / "web" / "templates"
 _DATE_LOCALE = {Language.DE: "de_DE", Language.EN: "en_GB"}
@@ -22,13 +23,16 @@ def long_date(day: date, language: Language) -> str:
     return format_date(day, format="long", locale=_DATE_LOCALE[language])
 
 
-def new_environment() -> Environment:
-    return Environment(
+def new_environment(site: Site | None = None) -> Environment:
+    """Templates for pages and mails; ``site`` (dsr.yaml ``site:``) is shown by both."""
+    environment = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html"], default_for_string=False),
         undefined=StrictUndefined,
         auto_reload=False,
     )
+    environment.globals["site"] = site or Site()
+    return environment
 
 
 def language_globals(language: Language) -> dict[str, Any]:
