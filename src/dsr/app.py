@@ -7,7 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import structlog
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -109,10 +109,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     handlers: list[ControllerRouterHandler] = [
         PublicController,
-        SignInController,
-        ConsoleController,
-        AdminController,
-        DpoController,
+        # Staff pages: German and English only (dsr.web.pages.offered_languages).
+        Router(
+            path="/",
+            route_handlers=[SignInController, ConsoleController, AdminController, DpoController],
+            opt={"staff": True},
+        ),
         RequestController,
         LetterController,
         processor_callback,

@@ -201,6 +201,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/letters/{letter_id:uuid}/render"): {"dpo"},
     ("POST", "/api/v1/callbacks/{task_id:str}"): EVERYONE,  # authenticated by signature
     ("POST", "/demo/newsletter"): EVERYONE,  # demo processor: authenticated by signature
+    ("GET", "/site.css"): EVERYONE,  # the accent colour of dsr.yaml site:
+    ("GET", "/site/logo"): EVERYONE,
     ("GET", "/health"): EVERYONE,
     ("GET", "/metrics"): EVERYONE,
     ("GET", "/schema"): EVERYONE,

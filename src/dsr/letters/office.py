@@ -89,7 +89,7 @@ class LetterOffice:
         )
 
     def writer(self, request: Request) -> Writer:
-        return Writer(self.config, Language(request.language))
+        return Writer(self.config, Language(request.language).letters)
 
     def today(self) -> date:
         return receipt_date(utcnow(), self.timezone)
@@ -128,15 +128,14 @@ class LetterOffice:
         )
         return letter
 
-    async def refusal(
-        self, request: Request, kind: LetterKind, ground_text: str, reason: str
-    ) -> Letter:
-        """Art. 12(4)/(5) or Art. 11(2): reasons, complaint and court."""
+    async def refusal(self, request: Request, kind: LetterKind, ground: str, reason: str) -> Letter:
+        """Art. 12(4)/(5) or Art. 11(2): reasons, complaint and court. ``ground`` is a msgid,
+        put into the letter in the letter's language and into the mail in the person's."""
         writer = self.writer(request)
         facts = (
             writer.unverifiable(reason)
             if kind is LetterKind.UNVERIFIABLE
-            else writer.refusal(ground_text, reason)
+            else writer.refusal(gettext(Language(request.language).letters, ground), reason)
         )
         letter = await self.issue(request, kind, facts)
         await self.send_attached(
@@ -144,7 +143,7 @@ class LetterOffice:
             letter,
             "refused",
             N_("Your request %(reference)s: our decision"),
-            ground_text=ground_text,
+            ground_text=gettext(Language(request.language), ground),
             reason=reason,
         )
         return letter
@@ -253,7 +252,7 @@ class LetterOffice:
                 letter,
                 "letter",
                 N_("Your request %(reference)s: our letter"),
-                title=gettext(Language(letter.language), TITLES[LetterKind(letter.kind)]),
+                title=gettext(Language(request.language), TITLES[LetterKind(letter.kind)]),
             )
         elif delivery is Delivery.DOWNLOAD:
             artifact = await self.session.get_one(Artifact, letter.artifact_id)
@@ -330,7 +329,7 @@ class LetterOffice:
         return sent
 
     async def _archive(self, request: Request, kind: LetterKind, context: dict[str, Any]) -> Letter:
-        language = Language(request.language)
+        language = Language(request.language).letters
         template = self.template(kind, language)
         content = render_docx(template, context)
         version = (

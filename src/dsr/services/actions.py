@@ -13,8 +13,8 @@ from dsr.config import DsrConfig
 from dsr.domain.deadlines import paused_deadline, receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput, InvalidTransition, NotFound
 from dsr.domain.identity import clean_text
-from dsr.domain.vocabulary import Language, RejectionGround, RequestStatus
-from dsr.i18n import N_, gettext
+from dsr.domain.vocabulary import RejectionGround, RequestStatus
+from dsr.i18n import N_
 from dsr.letters.catalog import LetterKind
 from dsr.letters.office import LetterOffice
 from dsr.models import Request, Task
@@ -95,8 +95,7 @@ class RequestActions:
             if ground == RejectionGround.UNVERIFIABLE.value
             else LetterKind.REFUSAL
         )
-        ground_text = gettext(Language(request.language), GROUND_TEXT[ground])
-        await self.letters.refusal(request, kind, ground_text, reason)
+        await self.letters.refusal(request, kind, GROUND_TEXT[ground], reason)
 
     async def _extend(self, request: Request, actor: Actor, reason: str) -> Request:
         """Art. 12(3): three months from receipt instead of one, with reasons, decided and told
