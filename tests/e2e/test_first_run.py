@@ -100,6 +100,8 @@ async def test_the_catcher_keeps_mail_across_a_restart_and_shows_html_and_attach
         assert "&lt;strong&gt;anbei&lt;/strong&gt;" in text
         assert "<script>alert(1)</script>" not in text
         assert "Content-Security-Policy" in text  # the frame's own policy, in its srcdoc
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "style-src 'self' 'unsafe-inline';" in policy
         assert "Attachments" in text and "Eingangsbestaetigung.docx" in text
         key = stored[0].stem
         download = await client.get(f"/dev/mail/{key}/0")

@@ -57,7 +57,7 @@ async def test_every_public_page_links_imprint_privacy_and_phone(
     html = page.text
     assert f'<a href="{SITE["imprint_url"]}">Impressum</a>' in html
     assert f'<a href="{SITE["privacy_url"]}">Datenschutzerklärung</a>' in html
-    assert '<a href="tel:+492011234567">+49 201 1234567</a>' in html
+    assert '<a href="tel:+492011234567" dir="ltr">+49 201 1234567</a>' in html
     assert '<img class="logo" src="/site/logo" alt="Beispiel Kundenservice GmbH">' in html
     assert '<link rel="stylesheet" href="/site.css">' in html
     english = await site_client.get(f"{path}?lang=en")

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath
 from litestar.response import Template
 
@@ -17,6 +18,7 @@ from dsr.connectors.http import verify_signature
 from dsr.connectors.sql import SqlConnector
 from dsr.domain.errors import NotFound
 from dsr.i18n import N_
+from dsr.web.headers import CONTENT_SECURITY_POLICY
 from dsr.web.pages import page
 
 # What the HTML part of a caught mail may do inside its sandboxed frame: show itself and
@@ -27,7 +29,20 @@ MAIL_FRAME_POLICY = (
 )
 
 
-@get("/dev/mail", include_in_schema=False)
+@get(
+    "/dev/mail",
+    include_in_schema=False,
+    # A srcdoc frame inherits this page's policy: let the mails' inline styles apply (the
+    # frames run no script and have no origin; nothing on the page itself is unescaped).
+    response_headers=[
+        ResponseHeader(
+            name="Content-Security-Policy",
+            value=CONTENT_SECURITY_POLICY.replace(
+                "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+            ),
+        )
+    ],
+)
 async def dev_mail(request: Request[Any, Any, Any]) -> Template:
     catcher = request.app.state.mail_catcher
     mails = list(reversed(catcher.mails)) if catcher else []
