@@ -39,6 +39,7 @@ from dsr.workflows.runner import Runner
 PG = os.environ.get("DSR_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 SHOP = f"{PG}/dsr_bench_shop"
 OWN = f"{PG}/dsr_bench"
+AUDIT_KEY = secrets.token_urlsafe(32)  # the audit chain of the bench databases
 CUSTOMERS = int(os.environ.get("DSR_BENCH_CUSTOMERS", "100000"))
 BIG_ORDERS = 10_000
 HUGE_ORDERS = 100_000  # scenario 7: the subject whose export must be streamed
@@ -159,7 +160,7 @@ class Bench:
     def __init__(self) -> None:
         self.vault = Vault.from_secrets(new_encryption_key(), secrets.token_urlsafe(32))
         self.config = config()
-        self.db = Database.from_url(OWN)
+        self.db = Database.from_url(OWN, audit_key=AUDIT_KEY)
         self.connectors = build_connectors(self.config, b"k" * 32, "http://127.0.0.1")
         self.reference = 0
 
@@ -428,7 +429,7 @@ async def dashboard(bench: Bench, total: int = 1_000_000) -> list[Row]:
             {"subject": subject_id, "n": total - existing},
         )
         await connection.execute(sa.text("ANALYZE request"))
-    secrets_ = {"secret_key": "bench-" + "s" * 26, "hmac_key": "h" * 32}
+    secrets_ = {"secret_key": "bench-" + "s" * 26, "hmac_key": "h" * 32, "audit_key": AUDIT_KEY}
     settings = Settings(
         database_url=OWN,
         encryption_keys=new_encryption_key(),
@@ -535,6 +536,7 @@ async def export_memory() -> Row:
             "DSR_CONFIG": f"{work}/dsr.yaml",
             "DSR_ENCRYPTION_KEYS": keys,
             "DSR_HMAC_KEY": hmac_key,
+            "DSR_AUDIT_KEY": AUDIT_KEY,
             "DSR_SECRET_KEY": secrets.token_urlsafe(32),
             "DSR_DEV_MAIL_CATCHER": "false",
             "DSR_TICK_SECONDS": "0.5",
@@ -565,7 +567,7 @@ async def export_memory() -> Row:
         bench = Bench()
         bench.vault = Vault.from_secrets(keys, hmac_key)
         await bench.db.dispose()
-        bench.db = Database.from_url(own)
+        bench.db = Database.from_url(own, audit_key=AUDIT_KEY)
         try:
             base = f"http://127.0.0.1:{port}"
             async with httpx.AsyncClient(timeout=600) as client:

@@ -109,6 +109,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key-0123456789",
         encryption_keys=new_encryption_key(),
         hmac_key="test-hmac-key-0123456789",
+        audit_key="test-audit-key-0123456789-0123456789",
         worker=False,
         dev_mail_catcher=False,
     )
@@ -116,7 +117,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def db(settings: Settings) -> AsyncIterator[Database]:
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     yield database
     await database.dispose()
 

@@ -20,18 +20,21 @@ from dsr.domain.vocabulary import Role
 from dsr.letters.office import LetterOffice
 from dsr.models import Request
 from dsr.models.base import utcnow
+from dsr.notify.smtp import SmtpConfig
 from dsr.rendering import new_environment
+from dsr.scheduler import Jobs
 from dsr.security.fields import FieldCipher
 from dsr.security.vault import Vault
 from dsr.services.staff import add_staff, create_token
 from dsr.settings import Settings
 from dsr.workflows import engine
 from dsr.workflows.engine import SUBJECT, SYSTEM
+from dsr.workflows.runner import Runner
 
 
 async def staff_token(settings: Settings, username: str, role: Role) -> dict[str, str]:
     """Create a staff user with an API token; return the Authorization header."""
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     try:
         async with database.session_scope() as session:
             cipher = FieldCipher.from_config(settings.encryption_keys)
@@ -76,6 +79,7 @@ def worker_env(settings: Settings, config: Path, var_dir: Path, **extra: str) ->
         "DSR_VAR_DIR": str(var_dir),
         "DSR_ENCRYPTION_KEYS": settings.encryption_keys,
         "DSR_HMAC_KEY": settings.hmac_key,
+        "DSR_AUDIT_KEY": settings.audit_key,
         "DSR_SECRET_KEY": settings.secret_key,
         "DSR_TICK_SECONDS": "0.2",
         **{f"DSR_{name.upper()}": value for name, value in extra.items()},
@@ -107,6 +111,14 @@ def letter_office(session: Any, config: DsrConfig, settings: Settings) -> Letter
         secret_key=settings.secret_key,
         letters_dir=LETTERS_DIR,
     )
+
+
+def scheduler_jobs(database: Database, settings: Settings, anchor_path: Path | None = None) -> Jobs:
+    """The scheduler's jobs on the test's database, with no data stores."""
+    vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
+    runner = Runner(database, DsrConfig(), {}, vault)
+    smtp = SmtpConfig.from_url(settings.smtp_url)
+    return Jobs(database, vault, smtp, "dpo@example.org", runner, anchor_path=anchor_path)
 
 
 def free_port() -> int:

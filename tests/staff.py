@@ -45,7 +45,7 @@ async def _staff(
     settings: Settings, name: str, role: Role, enrolled: bool = True
 ) -> tuple[str, str]:
     """A staff account; returns (password, TOTP secret)."""
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     cipher = FieldCipher.from_config(settings.encryption_keys)
     try:
         async with database.session_scope() as session:
@@ -78,4 +78,4 @@ async def _sign_in(client: Client, name: str, password: str, code: str) -> Any:
 
 
 async def _db(settings: Settings) -> Database:
-    return Database.from_url(settings.database_url)
+    return Database.from_settings(settings)

@@ -29,12 +29,13 @@ from dsr.notify.catcher import MailCatcher
 from dsr.notify.smtp import SmtpConfig
 from dsr.rendering import new_environment
 from dsr.scheduler import running_worker
+from dsr.security.audit_keys import AuditKey
 from dsr.security.ratelimit import RateLimiter, SharedHits
 from dsr.security.vault import Vault
 from dsr.settings import Settings, with_secrets
 from dsr.site import require_for_production
 from dsr.web.api import LetterController, RequestController, processor_callback
-from dsr.web.auth import StaffAuthMiddleware, TokenCache
+from dsr.web.auth import CSRF_COOKIE, StaffAuthMiddleware, TokenCache, cookie_name
 from dsr.web.console import AdminController, ConsoleController, SignInController
 from dsr.web.dependencies import (
     provide_actions,
@@ -67,11 +68,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     configure_logging(settings.log_level)
     config = load_config(settings.config, required=settings.is_production)
     vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
+    AuditKey.from_secret(settings.audit_key)  # validates DSR_AUDIT_KEY at start-up
     smtp = SmtpConfig.from_url(settings.smtp_url)  # validates DSR_SMTP_URL at start-up
     if settings.is_production:
         require_for_production(config.site, settings.config)
     templates = new_environment(config.site)
-    https = settings.base_url.startswith("https://")
+    https = settings.https
     catcher = (
         MailCatcher(host=smtp.host, port=smtp.port, directory=settings.var_dir / "mail")
         if not settings.is_production and settings.dev_mail_catcher
@@ -80,7 +82,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        db = database or Database.from_url(settings.database_url)
+        db = database or Database.from_settings(settings)
         app.state.db = db
         if db.dialect == "postgresql":  # several web processes count the same hits
             app.state.limiter = RateLimiter(shared=SharedHits(db.engine, vault.index))
@@ -161,7 +163,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(templates)),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
-            cookie_name="dsr_csrf",
+            cookie_name=cookie_name(CSRF_COOKIE, settings),
             cookie_secure=https,
             cookie_httponly=True,
             cookie_samesite="strict",

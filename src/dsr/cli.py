@@ -6,8 +6,9 @@ import argparse
 import asyncio
 import socket
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -18,8 +19,8 @@ from dsr.settings import Settings, with_secrets
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
-    from dsr.security.audit import ChainReport
-    from dsr.services.staff import NewStaff
+    from dsr.security.audit import Anchor, ChainReport
+    from dsr.services.staff import NewStaff, TokenInfo
 
 T = TypeVar("T")
 
@@ -100,7 +101,14 @@ def _parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="API tokens").add_subparsers(metavar="ACTION")
     create = token.add_parser("create", help="print a new API token for a staff user")
     create.add_argument("name")
+    create.add_argument("--label", default=None, help="what the token is for (up to 64 chars)")
     create.set_defaults(run=_token_create)
+    listing = token.add_parser("list", help="a staff user's tokens (never the tokens themselves)")
+    listing.add_argument("name")
+    listing.set_defaults(run=_token_list)
+    revoke = token.add_parser("revoke", help="revoke one token by its id (from `token list`)")
+    revoke.add_argument("id", type=_uuid, metavar="ID")
+    revoke.set_defaults(run=_token_revoke)
 
     deadline = commands.add_parser("deadline", help="the Art. 12(3) due date for a receipt date")
     deadline.add_argument("received", type=_iso_date, metavar="YYYY-MM-DD")
@@ -119,8 +127,16 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_letters_check)
 
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(metavar="ACTION")
-    verify = audit.add_parser("verify", help="check the hash chain")
+    verify = audit.add_parser("verify", help="check the keyed hash chain (changes nothing)")
+    verify.add_argument(
+        "--anchor", type=Path, metavar="FILE", help="anchors from `dsr audit anchor`: truncation"
+    )
     verify.set_defaults(run=_audit_verify)
+    anchor = audit.add_parser("anchor", help="export the chain's head to keep elsewhere")
+    anchor.add_argument(
+        "--output", type=Path, metavar="FILE", help="append to FILE (default: print it)"
+    )
+    anchor.set_defaults(run=_audit_anchor)
     return parser
 
 
@@ -155,6 +171,13 @@ def _iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date in the form YYYY-MM-DD: {value!r}") from None
 
 
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a token id: {value!r}") from None
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -176,7 +199,7 @@ def _with_database(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
     settings = _settings()
 
     async def run() -> T:
-        database = Database.from_url(settings.database_url)
+        database = Database.from_settings(settings)
         try:
             async with database.session_scope() as session:
                 return await work(session, settings)
@@ -196,11 +219,21 @@ def _serve(args: argparse.Namespace) -> int:
     if not 1 <= args.workers <= 64:
         raise ConfigError("--workers takes a number from 1 to 64")
     settings = _settings()  # in demo mode this writes var/secrets.json once, for every process
+    proxies = settings.proxy_networks()
+    # X-Forwarded-For is believed only from the proxies the operator lists (uvicorn's own
+    # default, 127.0.0.1, let any local process choose the address every per-IP limit counts)
     if args.workers == 1:
         app = create_app(settings)
         sock = _listening_socket(args.host, args.port)
         print(serve_banner(settings, args.host, sock.getsockname()[1]), flush=True)
-        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+        uvicorn.Server(
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                proxy_headers=bool(proxies),
+                forwarded_allow_ips=proxies,
+            )
+        ).run(sockets=[sock])
         return 0
     if make_url(settings.database_url).get_backend_name() == "sqlite":
         raise ConfigError("several web processes need PostgreSQL (SQLite has one writer)")
@@ -213,6 +246,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="warning",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
     )
     sock = _listening_socket(args.host, args.port)
     print(serve_banner(settings, args.host, sock.getsockname()[1]), flush=True)
@@ -265,7 +300,7 @@ def _worker(args: argparse.Namespace) -> int:
     config = load_config(settings.config, required=settings.is_production)
 
     async def run() -> None:
-        database = Database.from_url(settings.database_url)
+        database = Database.from_settings(settings)
         vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
         connectors = build_connectors(config, settings.hmac_key.encode(), settings.base_url)
         stop = asyncio.Event()
@@ -429,7 +464,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     from dsr import migrations
 
     settings = _settings()
-    migrations.upgrade(settings.database_url, args.revision)
+    migrations.upgrade(settings.database_url, args.revision, settings.audit_key)
     print(f"database at {args.revision}")
     return 0
 
@@ -437,7 +472,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _db_downgrade(args: argparse.Namespace) -> int:
     from dsr import migrations
 
-    migrations.downgrade(_settings().database_url, args.revision)
+    settings = _settings()
+    migrations.downgrade(settings.database_url, args.revision, settings.audit_key)
     print(f"database at {args.revision}")
     return 0
 
@@ -463,9 +499,42 @@ def _token_create(args: argparse.Namespace) -> int:
     from dsr.workflows.engine import SYSTEM
 
     async def work(session: AsyncSession, settings: Settings) -> str:
-        return await create_token(session, args.name, SYSTEM)
+        return await create_token(session, args.name, SYSTEM, label=args.label)
 
     print(_with_database(work))
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    from dsr.services.staff import list_tokens
+
+    async def work(session: AsyncSession, settings: Settings) -> list[TokenInfo]:
+        return await list_tokens(session, args.name)
+
+    def when(moment: datetime | None) -> str:
+        return moment.isoformat(timespec="seconds") if moment else "-"
+
+    print(
+        "id                                    created                    last used"
+        "                  revoked                    label"
+    )
+    for info in _with_database(work):
+        print(
+            f"{info.id}  {when(info.created_at):25}  {when(info.last_used_at):25}  "
+            f"{when(info.revoked_at):25}  {info.label or ''}"
+        )
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from dsr.services.staff import revoke_token
+    from dsr.workflows.engine import SYSTEM
+
+    async def work(session: AsyncSession, settings: Settings) -> bool:
+        return await revoke_token(session, args.id, SYSTEM)
+
+    revoked = _with_database(work)
+    print(f"token {args.id} {'revoked' if revoked else 'was revoked already'}")
     return 0
 
 
@@ -478,22 +547,57 @@ def _deadline(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from dsr.security.audit import chain_all, verify_chain
+    from dsr.security.audit import read_anchors, verify_chain
 
-    async def chain(session: AsyncSession, settings: Settings) -> int:
-        return await chain_all(session)  # events written but not chained yet
-
-    chained = _with_database(chain)
+    anchors = read_anchors(args.anchor) if args.anchor else []
 
     async def work(session: AsyncSession, settings: Settings) -> ChainReport:
-        return await verify_chain(session)
+        return await verify_chain(session, anchors)
 
     report = _with_database(work)
-    if report.ok:
-        print(f"audit chain intact: {report.checked} events ({chained} chained just now)")
-        return 0
-    print(f"audit chain broken at seq {report.first_bad_seq}: {report.problem}", file=sys.stderr)
-    return 1
+    if report.refused:
+        shown = ", ".join(str(event_id) for event_id in report.refused_ids)
+        more = ", …" if report.refused > len(report.refused_ids) else ""
+        print(
+            f"{report.refused} events outside the chain were not written by dsr "
+            f"(no valid writer MAC, never chained): ids {shown}{more}",
+            file=sys.stderr,
+        )
+    if report.first_bad_seq is not None:
+        print(
+            f"audit chain broken at seq {report.first_bad_seq}: {report.problem}", file=sys.stderr
+        )
+    if not report.ok:
+        return 1
+    against = f", matches {report.anchors} anchors" if anchors else ""
+    print(
+        f"audit chain intact: {report.checked} events{against} "
+        f"({report.pending} written by dsr and waiting for the sealer)"
+    )
+    return 0
+
+
+def _audit_anchor(args: argparse.Namespace) -> int:
+    """The head of a verified chain, printed or appended to a file."""
+    from dsr.security.audit import head_anchor, verify_chain, write_anchor
+
+    async def work(session: AsyncSession, settings: Settings) -> tuple[ChainReport, Anchor]:
+        return await verify_chain(session), await head_anchor(session)
+
+    report, anchor = _with_database(work)
+    if report.first_bad_seq is not None:
+        print(
+            f"dsr: not anchored: the audit chain is broken at seq {report.first_bad_seq}: "
+            f"{report.problem}",
+            file=sys.stderr,
+        )
+        return 1
+    if args.output:
+        write_anchor(args.output, anchor)
+        print(f"anchored seq {anchor.seq} in {args.output}")
+    else:
+        print(anchor.to_json())
+    return 0
 
 
 if __name__ == "__main__":

@@ -24,9 +24,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.models import ReferenceCounter, Reminder
 from dsr.models.base import utcnow
+from dsr.security.audit_keys import AuditKey
+from dsr.settings import Settings
 
 # An arbitrary constant naming the audit chain's advisory lock on PostgreSQL.
 AUDIT_LOCK_KEY = 0x647372A0
+AUDIT_KEY_INFO = "dsr.audit.key"  # session.info: the AuditKey its events are written with
 
 
 def async_url(url: str) -> str:
@@ -51,7 +54,13 @@ class Database:
     sessions: async_sessionmaker[AsyncSession]
 
     @classmethod
-    def from_url(cls, url: str, **engine_options: Any) -> Database:
+    def from_settings(cls, settings: Settings, **engine_options: Any) -> Database:
+        """Our database with the audit key its sessions write and check events with."""
+        return cls.from_url(settings.database_url, audit_key=settings.audit_key, **engine_options)
+
+    @classmethod
+    def from_url(cls, url: str, *, audit_key: str = "", **engine_options: Any) -> Database:
+        """Without ``audit_key`` the sessions can read but not write or check audit events."""
         url = async_url(url)
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
@@ -65,7 +74,10 @@ class Database:
         engine = create_async_engine(url, **engine_options)
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
-        sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        info = {AUDIT_KEY_INFO: AuditKey.from_secret(audit_key)} if audit_key else {}
+        sessions = async_sessionmaker(
+            engine, class_=AsyncSession, expire_on_commit=False, info=info
+        )
         return cls(engine=engine, sessions=sessions)
 
     @property
@@ -116,10 +128,6 @@ async def next_reference_number(session: AsyncSession, year: int) -> int:
     return int((await connection.execute(statement, {"year": year})).scalar_one())
 
 
-def reference_for(year: int, number: int) -> str:
-    return f"DSR-{year}-{number:06d}"
-
-
 @functools.cache
 def _counter_upsert(dialect: str) -> Any:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -132,9 +140,14 @@ def _counter_upsert(dialect: str) -> Any:
     )
 
 
+def conflict_insert(session: AsyncSession) -> Any:
+    """``insert`` with ``ON CONFLICT`` for the session's database (PostgreSQL or SQLite)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 async def claim_once(session: AsyncSession, key: str, request_id: Any = None) -> bool:
     """Insert the reminder ``key`` unless it exists; True for the one caller that inserted it."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = conflict_insert(session)
     table = Reminder.__table__  # type: ignore[attr-defined]
     statement = (
         insert(table)

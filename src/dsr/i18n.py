@@ -58,6 +58,10 @@ MESSAGES: dict[str, str] = {
     "unknown_field": N_("There is no such field."),
     "invalid_name": N_("The name contains characters that are not allowed."),
     "invalid_email": N_("Please give a valid e-mail address."),
+    "email_not_deliverable": N_(
+        "Our mail server cannot deliver to an address with letters other than a-z before "
+        "the @. Please give another address."
+    ),
     "invalid_phone": N_("Please give a valid phone number."),
     "invalid_customer_number": N_("The customer number may contain letters and digits only."),
     "invalid_postal_address": N_("The address contains characters that are not allowed."),

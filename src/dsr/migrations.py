@@ -18,16 +18,19 @@ def migrations_dir() -> Path:
     return Path(dsr.__file__).resolve().parents[2] / "alembic"
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, audit_key: str = "") -> Config:
+    """``audit_key``: for the migrations that re-key the audit chain (not needed while the
+    database holds no event)."""
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes["audit_key"] = audit_key
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", audit_key: str = "") -> None:
+    command.upgrade(alembic_config(database_url, audit_key), revision)
 
 
-def downgrade(database_url: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(database_url), revision)
+def downgrade(database_url: str, revision: str = "base", audit_key: str = "") -> None:
+    command.downgrade(alembic_config(database_url, audit_key), revision)

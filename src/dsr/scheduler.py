@@ -3,24 +3,29 @@ so any number of instances (web processes, ``dsr worker``) can run it side by si
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
+import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from jinja2 import Environment
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import DsrConfig
 from dsr.connectors.base import Connector
-from dsr.db import Database
+from dsr.db import Database, claim_once
 from dsr.letters.office import LetterOffice
+from dsr.logging import error_fields
 from dsr.models.base import utcnow
 from dsr.notify.outbox import deliver_due
 from dsr.notify.smtp import SmtpConfig
 from dsr.rendering import new_environment
-from dsr.security.audit import chain_all
+from dsr.security.attempts import forget_old_counters
+from dsr.security.audit import chain_all, head_anchor, write_anchor
 from dsr.security.ratelimit import forget_old_hits
 from dsr.security.vault import Vault
 from dsr.services.downloads import purge_expired
@@ -28,6 +33,8 @@ from dsr.settings import Settings
 from dsr.workflows.reminders import Reminders
 from dsr.workflows.runner import Runner
 from dsr.workflows.sweeps import Sweeps
+
+log = structlog.get_logger("dsr.scheduler")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,7 @@ class Jobs:
     runner: Runner
     base_url: str = ""
     mail: Environment = field(default_factory=new_environment)  # one, not one per tick
+    anchor_path: Path | None = None  # DSR_AUDIT_ANCHOR_PATH
 
     async def deliver_mail(self) -> None:
         await deliver_due(
@@ -56,6 +64,7 @@ class Jobs:
         config = self.runner.config
         async with self.database.session_scope() as session:
             await purge_expired(session, now)
+            await forget_old_counters(session, now)
         await forget_old_hits(self.database.engine, now)
         async with self.database.session_scope() as session:
             await self._sweeps(session).expire_unverified(now)
@@ -73,6 +82,7 @@ class Jobs:
             )
             await reminders.send_due(now)
             await reminders.send_digest(now)
+        await self.anchor_audit()
 
     def _sweeps(self, session: AsyncSession) -> Sweeps:
         config = self.runner.config
@@ -82,6 +92,19 @@ class Jobs:
         """Give every event written since the last tick its place in the audit chain."""
         async with self.database.session_scope() as session:
             await chain_all(session)
+
+    async def anchor_audit(self) -> bool:
+        """Once a day (UTC), append the chain's head to ``anchor_path``: one instance does it,
+        and a failed write is tried again next tick (the claim rolls back with it)."""
+        if self.anchor_path is None:
+            return False
+        async with self.database.session_scope() as session:
+            if not await claim_once(session, f"audit-anchor:{utcnow().date().isoformat()}"):
+                return False
+            anchor = await head_anchor(session)
+            write_anchor(self.anchor_path, anchor)
+        log.info("audit chain anchored", seq=anchor.seq)
+        return True
 
     async def run_tasks(self) -> None:
         while await self.runner.run_once():  # keep going while there is work
@@ -98,8 +121,9 @@ def build_scheduler(jobs: Jobs, interval_seconds: float) -> AsyncIOScheduler:
         ("audit", jobs.chain_audit, min(interval_seconds, 1.0)),  # events unchained <= ~1 s
     ):
         scheduler.add_job(
-            function,
+            _logged(job_id, function),
             "interval",
+            name=job_id,
             seconds=seconds,
             id=job_id,
             coalesce=True,
@@ -107,6 +131,22 @@ def build_scheduler(jobs: Jobs, interval_seconds: float) -> AsyncIOScheduler:
             misfire_grace_time=grace,
         )
     return scheduler
+
+
+def _logged(job_id: str, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """The job, its failure logged as one structured line: the error's type and the
+    statement's name, never a traceback (SQLAlchemy's carries the SQL and its parameters).
+    The next tick tries again."""
+
+    async def run() -> None:
+        try:
+            await job()
+        except asyncio.CancelledError:  # shutting down mid-tick: the job's task ends here
+            log.info("scheduler job stopped", job=job_id)
+        except Exception as exc:  # noqa: BLE001 - any failure of a tick is logged, not raised
+            log.error("scheduler job failed", job=job_id, **error_fields(exc))
+
+    return run
 
 
 @asynccontextmanager
@@ -140,6 +180,7 @@ async def running_worker(
         runner,
         settings.base_url.rstrip("/"),
         mail,
+        settings.audit_anchor_path,
     )
     scheduler = build_scheduler(jobs, settings.tick_seconds)
     scheduler.start()

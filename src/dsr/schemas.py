@@ -123,11 +123,15 @@ class EventOut(BaseModel):
 
 
 class RequestDetail(RequestSummary):
+    """Agents get status and dates of their own requests: the personal parts (the
+    extension's reasons, tasks with their results, letters, the timeline) are null for
+    them; the DPO gets everything."""
+
     language: Language
     received_at: datetime
     extension_reason: str | None
     closed_at: datetime | None
     outcome: str | None
-    tasks: list[TaskOut]
-    letters: list[LetterOut]
-    timeline: list[EventOut]
+    tasks: list[TaskOut] | None = Field(description="null for agents")
+    letters: list[LetterOut] | None = Field(description="null for agents")
+    timeline: list[EventOut] | None = Field(description="null for agents")

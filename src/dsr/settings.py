@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dsr.domain.errors import ConfigError
 
-SECRET_FIELDS = ("secret_key", "encryption_keys", "hmac_key")
+SECRET_FIELDS = ("secret_key", "encryption_keys", "hmac_key", "audit_key")
 
 
 class Mode(StrEnum):
@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         default="", description="comma-separated 'id:base64key' entries, newest first"
     )
     hmac_key: str = ""
+    audit_key: str = Field(
+        default="", description="keys the audit chain (HMAC); at least 32 characters"
+    )
+    audit_anchor_path: Path | None = Field(
+        default=None, description="the scheduler appends the audit chain's head here daily"
+    )
     region: str = "DE-NW"
     timezone: str = "Europe/Berlin"
     base_url: str = "http://127.0.0.1:8000"
@@ -52,10 +58,44 @@ class Settings(BaseSettings):
     dev_mail_catcher: bool = Field(
         default=True, description="demo mode: serve an SMTP catcher on the DSR_SMTP_URL port"
     )
+    smtputf8: bool = Field(
+        default=True,
+        description="the SMTP server takes non-ASCII local parts (SMTPUTF8); false: refused",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks whose X-Forwarded-For is believed",
+    )
+    session_max_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="a staff session ends this long after sign-in"
+    )
 
     @property
     def is_production(self) -> bool:
         return self.env is Mode.PRODUCTION
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def proxy_networks(self) -> list[str]:
+        """``DSR_TRUSTED_PROXIES`` checked and written as uvicorn reads them: addresses, and
+        networks with their prefix (``10.0.0.0/8``)."""
+        import ipaddress
+
+        entries = []
+        for entry in (part.strip() for part in self.trusted_proxies.split(",")):
+            if not entry:
+                continue
+            try:
+                network = ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"DSR_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+                ) from exc
+            single = network.num_addresses == 1 and "/" not in entry
+            entries.append(str(network.network_address) if single else str(network))
+        return entries
 
     def missing_secrets(self) -> list[str]:
         return [f"DSR_{name.upper()}" for name in SECRET_FIELDS if not getattr(self, name)]
@@ -88,6 +128,7 @@ def with_secrets(settings: Settings) -> Settings:
         "secret_key": stored.get("secret_key") or secrets.token_urlsafe(32),
         "encryption_keys": stored.get("encryption_keys") or new_encryption_key(),
         "hmac_key": stored.get("hmac_key") or secrets.token_urlsafe(32),
+        "audit_key": stored.get("audit_key") or secrets.token_urlsafe(32),
     }
     if generated != stored:
         settings.var_dir.mkdir(parents=True, exist_ok=True)

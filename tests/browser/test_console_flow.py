@@ -20,9 +20,10 @@ def test_agent_signs_in_records_a_verified_phone_request_and_sees_it(
     assert match, loaded
     one_time, secret = match.groups()
     shop = sqlite3.connect(tmp_path / "var" / "demo" / "shop.db")
-    pin = shop.execute("select phone_pin from customers where customer_no = 'K100002'").fetchone()[
-        0
-    ]
+    pin, issued = shop.execute(
+        "select phone_pin, max(issued_on) from customers join invoices"
+        " on invoices.customer_id = customers.id where customer_no = 'K100002'"
+    ).fetchone()
 
     page = browser.new_page(locale="de-DE")
     page.goto(f"{server}/console")
@@ -52,6 +53,7 @@ def test_agent_signs_in_records_a_verified_phone_request_and_sees_it(
 
     page.get_by_label("Kundennummer").fill("K100002")
     page.get_by_label("Telefon-PIN").fill(pin)
+    page.get_by_label("Datum der letzten Rechnung").fill(issued)  # the PIN alone is too little
     page.get_by_role("button", name="Prüfen", exact=True).click()
     page.wait_for_url(re.compile(r".*checked=.*"))
     text = page.inner_text("main")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import socket
 import sqlite3
@@ -11,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from dsr.db import Database
+from dsr.security.audit import chain_all
 from dsr.settings import new_encryption_key
 from tests.helpers import free_port, wait_until_serving
 
@@ -67,6 +71,7 @@ def test_operator_flow_users_tokens_and_audit_verify(tmp_path: Path) -> None:
         "DSR_ENCRYPTION_KEYS": new_encryption_key(),
         "DSR_HMAC_KEY": "cli-test-hmac-key-123456",
         "DSR_SECRET_KEY": "cli-test-secret",
+        "DSR_AUDIT_KEY": "cli-test-audit-key-0123456789abcdef",
     }
     assert dsr("db", "upgrade", env=env).returncode == 0
 
@@ -83,15 +88,55 @@ def test_operator_flow_users_tokens_and_audit_verify(tmp_path: Path) -> None:
     assert stored and token.stdout.strip() not in str(stored)  # only the digest is kept
     assert dsr("token", "create", "nobody", env=env).returncode == 1
 
+    waiting = dsr("audit", "verify", env=env)  # no scheduler ran: written, not chained yet
+    assert waiting.returncode == 0, waiting.stderr
+    assert "intact: 0 events (2 written by dsr and waiting for the sealer)" in waiting.stdout
+    asyncio.run(_seal(env))  # what the scheduler does every second
     verified = dsr("audit", "verify", env=env)
     assert verified.returncode == 0, verified.stderr
-    assert "intact: 2 events" in verified.stdout
+    assert "intact: 2 events (0 written by dsr" in verified.stdout
 
+    anchors = tmp_path / "anchors.jsonl"
+    anchored = dsr("audit", "anchor", "--output", str(anchors), env=env)
+    assert anchored.returncode == 0 and "anchored seq 2" in anchored.stdout, anchored.stderr
+    printed = dsr("audit", "anchor", env=env)
+    assert json.loads(printed.stdout)["seq"] == 2
+    checked = dsr("audit", "verify", "--anchor", str(anchors), env=env)
+    assert "intact: 2 events, matches 1 anchors" in checked.stdout, checked.stderr
+
+    with sqlite3.connect(database) as connection:  # someone with the database file, no key
+        connection.execute(
+            "INSERT INTO event (at, actor, action, payload, nonce, mac) VALUES "
+            "('2026-12-01 10:00:00', 'dpo:dana', 'request.approved', '{}', 'aa', 'bb')"
+        )
+    forged = dsr("audit", "verify", env=env)
+    assert forged.returncode == 1
+    assert "1 events outside the chain were not written by dsr" in forged.stderr
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM event WHERE seq IS NULL").fetchone() == (
+            1,
+        )  # reported, not chained
+        connection.execute("DELETE FROM event WHERE seq = 2")
+    truncated = dsr("audit", "verify", "--anchor", str(anchors), env=env)
+    assert truncated.returncode == 1
+    assert "broken at seq 2: truncated after anchor 2 was taken" in truncated.stderr
     with sqlite3.connect(database) as connection:
         connection.execute('UPDATE event SET payload = \'{"role": "admin"}\' WHERE seq = 1')
     broken = dsr("audit", "verify", env=env)
     assert broken.returncode == 1
     assert "broken at seq 1" in broken.stderr
+    assert dsr("audit", "anchor", env=env).returncode == 1  # a broken chain is not anchored
+    missing = dsr("audit", "verify", "--anchor", str(tmp_path / "none.jsonl"), env=env)
+    assert missing.returncode == 1 and "cannot read the anchor file" in missing.stderr
+
+
+async def _seal(env: dict[str, str]) -> None:
+    database = Database.from_url(env["DSR_DATABASE_URL"], audit_key=env["DSR_AUDIT_KEY"])
+    try:
+        async with database.session_scope() as session:
+            assert await chain_all(session) == 2
+    finally:
+        await database.dispose()
 
 
 def test_several_web_processes_share_one_port_on_postgresql(

@@ -56,7 +56,7 @@ async def world(settings: Settings, tmp_path: Path, processor: Processor) -> Any
     ) as client:
         connectors = build_connectors(config, b"k", "http://testserver.local")
         vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
-        runner = Runner(Database.from_url(settings.database_url), config, connectors, vault)
+        runner = Runner(Database.from_settings(settings), config, connectors, vault)
         yield client, runner, settings
         for connector in connectors.values():
             await connector.close()
@@ -64,7 +64,7 @@ async def world(settings: Settings, tmp_path: Path, processor: Processor) -> Any
 
 
 async def _verified(settings: Settings, kind: str, email: str) -> str:
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
     try:
         async with database.session_scope() as session:
@@ -84,7 +84,7 @@ async def _verified(settings: Settings, kind: str, email: str) -> str:
 
 
 async def _task(settings: Settings, store: str) -> Task:
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     try:
         async with database.session_scope() as session:
             return (
@@ -193,7 +193,7 @@ async def test_dpo_actions_are_guarded_and_release_sends_a_one_time_download(
     assert "Paketdienst GmbH" in letter, letter  # recipients by name (Art. 15(1)(c))
     gone = await client.get(token)
     assert "Dieser Download-Link gilt nicht mehr" in gone.text
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     try:
         async with database.session_scope() as session:
             stored = (await session.exec(select(Artifact).where(Artifact.kind == "package"))).one()
@@ -226,7 +226,7 @@ def _zip(content: bytes) -> dict[str, bytes]:
 
 
 async def _last_mail_text(settings: Settings) -> str:
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
     try:
         async with database.session_scope() as session:

@@ -338,6 +338,6 @@ async def test_a_message_that_cannot_be_built_fails_alone_and_the_rest_go_out(
     assert mailroom.last().recipients == ("ok@example.org",)
     async with db.session_scope() as session:
         rows = {row.id: row for row in (await session.exec(select(Outbox))).all()}
-    assert (rows[bad.id].status, rows[bad.id].last_error) == ("failed", "InvalidHeaderDefect")
+    assert (rows[bad.id].status, rows[bad.id].last_error) == ("failed", "EmailSyntaxError")
     assert rows[good.id].status == "sent"
     assert (await mailroom.deliver()).sent == 0  # not retried forever

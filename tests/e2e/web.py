@@ -67,7 +67,7 @@ class Mailroom:
     catcher: MailCatcher
 
     async def deliver(self, **options: Any) -> DeliveryReport:
-        database = Database.from_url(self.settings.database_url)
+        database = Database.from_settings(self.settings)
         try:
             vault = Vault.from_secrets(self.settings.encryption_keys, self.settings.hmac_key)
             return await deliver_due(

@@ -1,7 +1,8 @@
 """Faults on PostgreSQL: `dsr worker` processes SIGKILLed at random moments, and the database
-restarted, while erasure requests fan out, are released automatically and mail their
-letters. Afterwards every request is done, every erasure ran once, the audit chain is
-intact, and every e-mail reached the SMTP server (a repeat would carry the same Message-ID).
+restarted (a server the test starts for itself, never the machine's shared one), while
+erasure requests fan out, are released automatically and mail their letters. Afterwards every
+request is done, every erasure ran once, the audit chain is intact, and every e-mail reached
+the SMTP server (a repeat would carry the same Message-ID).
 
 ``DSR_CHAOS_REQUESTS`` sets the number of requests (``make test``: 250, ``make soak``: 1000;
 enough that the workers are killed several times with work left over).
@@ -16,41 +17,124 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import yaml
+from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
-from dsr import demo
+from dsr import demo, migrations
 from dsr.db import Database
 from dsr.models import Event, Outbox, Request
 from dsr.notify.catcher import MailCatcher
 from dsr.security.audit import chain_all, verify_chain
 from dsr.security.vault import Vault
 from dsr.settings import Settings
-from tests.helpers import verified_request, worker_env
+from tests.conftest import need_service
+from tests.helpers import free_port, verified_request, worker_env
 from tests.stores import TODAY
 
 REQUESTS = int(os.environ.get("DSR_CHAOS_REQUESTS", "250"))
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _restart_postgres() -> bool:
-    """Restart the local PostgreSQL cluster (as `.ci/run` starts it); False where we cannot."""
-    if shutil.which("pg_ctlcluster") is None or not Path("/etc/postgresql").is_dir():
-        return False
-    version = sorted(path.name for path in Path("/etc/postgresql").iterdir())[-1]
-    done = subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    return done.returncode == 0
+class OwnPostgres:
+    """A PostgreSQL server of this test alone (``initdb`` + ``pg_ctl`` in a temporary
+    directory, trust auth, a free port), so that restarting it disturbs no one else. As root
+    the server runs as the ``postgres`` OS user (PostgreSQL refuses to run as root)."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="dsr-chaos-pg-"))  # reachable by postgres
+        self.data = self.root / "data"
+        self.port = free_port()
+        self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self._as:
+            shutil.chown(self.root, "postgres", "postgres")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *command: str) -> None:
+        done = subprocess.run([*self._as, *command], capture_output=True, timeout=120, check=False)
+        if done.returncode != 0:
+            log = self.root / "server.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise AssertionError(f"{command[:2]} failed: {done.stderr.decode()[-2000:]}\n{tail}")
+
+    def start(self) -> None:
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "start",
+        )
+
+    def restart(self) -> None:
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "server.log"),
+            "-m",
+            "fast",
+            "-w",
+            "restart",
+        )
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    if shutil.which("initdb") is None or shutil.which("pg_ctl") is None:
+        need_service(
+            "the chaos test starts its own PostgreSQL server: initdb and pg_ctl not on PATH"
+        )
+    server = OwnPostgres()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def database_url(own_postgres: OwnPostgres) -> str:
+    """Our database on the test's own server (instead of the shared one of conftest)."""
+    url = make_url(own_postgres.url).set(drivername="postgresql+asyncpg")
+    rendered = url.render_as_string(hide_password=False)
+    migrations.upgrade(rendered)
+    return rendered
 
 
 async def _wait_for_postgres(db: Database) -> None:
@@ -64,9 +148,12 @@ async def _wait_for_postgres(db: Database) -> None:
     raise AssertionError("PostgreSQL did not come back")
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_killed_workers_and_a_database_restart_lose_nothing_and_repeat_nothing(
-    settings: Settings, db: Database, tmp_path: Path, smtp_server: MailCatcher
+    own_postgres: OwnPostgres,
+    settings: Settings,
+    db: Database,
+    tmp_path: Path,
+    smtp_server: MailCatcher,
 ) -> None:
     shop = f"sqlite:///{tmp_path / 'shop.db'}"
     await demo.load_shop(shop, REQUESTS, TODAY, progress=False)
@@ -97,30 +184,38 @@ async def test_killed_workers_and_a_database_restart_lose_nothing_and_repeat_not
     rng = random.Random(4711)  # noqa: S311 - fault timing, not security
     kills = restarts = mid_work = 0
     deadline = time.monotonic() + 120 + 2 * REQUESTS
-    while time.monotonic() < deadline:
-        worker = subprocess.Popen(  # noqa: ASYNC220 - a process we kill on purpose
-            [sys.executable, "-m", "dsr.cli", "worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        await asyncio.sleep(rng.uniform(2.0, 3.0))  # start-up takes ~2 s of it
-        if kills == 2 and not restarts and _restart_postgres():  # the database goes away
-            restarts += 1
-            await db.engine.dispose()
-            await _wait_for_postgres(db)
-            await asyncio.sleep(1.0)  # the worker meets the restarted server on its own
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
-        kills += 1
-        async with db.session_scope() as session:
-            open_ = (await session.exec(select(Request).where(Request.status != "completed"))).all()
-            unsent = (await session.exec(select(Outbox).where(Outbox.status != "sent"))).all()
-        if open_ or unsent:
-            mid_work += 1  # this worker died with work left over
-        elif kills >= 3:  # done, and the database restart (third life) has happened
-            break
-
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        while time.monotonic() < deadline:
+            worker = subprocess.Popen(  # noqa: ASYNC220 - a process we kill on purpose
+                [sys.executable, "-m", "dsr.cli", "worker"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+            await asyncio.sleep(rng.uniform(2.0, 3.0))  # start-up takes ~2 s of it
+            if kills == 2 and not restarts:  # the database goes away
+                own_postgres.restart()
+                restarts += 1
+                await db.engine.dispose()
+                await _wait_for_postgres(db)
+                await asyncio.sleep(1.0)  # the worker meets the restarted server on its own
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(10)
+            kills += 1
+            async with db.session_scope() as session:
+                open_ = (
+                    await session.exec(select(Request).where(Request.status != "completed"))
+                ).all()
+                unsent = (await session.exec(select(Outbox).where(Outbox.status != "sent"))).all()
+            if open_ or unsent:
+                mid_work += 1  # this worker died with work left over
+            elif kills >= 3:  # done, and the database restart (third life) has happened
+                break
+    finally:  # a failure above leaves no worker of ours running
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+            worker.wait(10)
     log.close()
     async with db.session_scope() as session:
         requests = (await session.exec(select(Request))).all()

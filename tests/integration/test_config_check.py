@@ -4,9 +4,6 @@ shows what a request would reach without changing anything — against real stor
 from __future__ import annotations
 
 import copy
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +12,9 @@ import yaml
 
 from dsr.config import DsrConfig
 from dsr.connectors.sql import SqlConnector
-from dsr.settings import new_encryption_key
+from dsr.settings import Settings
 from tests import graph_shop
+from tests.e2e.test_demo_cli import _dsr
 from tests.integration.test_data_graph import _backup_schema, graph_url  # noqa: F401 - fixture
 
 MISTAKES: list[tuple[str, str, Any, str]] = [
@@ -116,26 +114,6 @@ async def test_each_mistake_is_refused_with_a_sentence(graph_url: str) -> None: 
     )
 
 
-def _dsr(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DSR_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dsr.db'}",
-        "DSR_VAR_DIR": str(tmp_path / "var"),
-        "DSR_CONFIG": str(tmp_path / "dsr.yaml"),
-        "DSR_ENCRYPTION_KEYS": new_encryption_key(),
-        "DSR_HMAC_KEY": "plan-test-hmac-key",
-        "DSR_SECRET_KEY": "plan-test-secret",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "dsr.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("kind", ["access", "erasure"])
 async def test_plan_shows_paths_and_changes_nothing(
     graph_url: str,  # noqa: F811
@@ -196,3 +174,36 @@ async def test_config_check_says_where_references_form_a_cycle(tmp_path: Path) -
     checked = _dsr(tmp_path, "config", "check")
     assert checked.returncode == 0, checked.stderr
     assert "note: store shop: references form a cycle employees → employees" in checked.stdout
+
+
+async def test_dsr_serve_starts_with_broken_stores_and_the_admin_sees_why(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A store whose database has no such table, and one whose URL names no driver here:
+    the app starts, and /admin/config names both problems in words."""
+    import pyotp
+    from litestar.testing import AsyncTestClient
+
+    from dsr.app import create_app
+    from dsr.domain.vocabulary import Role
+    from tests.staff import _sign_in, _staff
+
+    raw = graph_shop.graph_raw(f"sqlite:///{tmp_path / 'empty.db'}", "main")
+    raw["stores"].append(
+        {
+            "name": "legacy",
+            "type": "sql",
+            "url": "nosuchdriver://db.internal/crm",
+            "tables": [{"name": "people", "identity": {"email": "email"}}],
+        }
+    )
+    (tmp_path / "dsr.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    app = create_app(settings.model_copy(update={"config": tmp_path / "dsr.yaml"}))
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        assert (await client.get("/health")).status_code == 200
+        password, secret = await _staff(settings, "root", Role.ADMIN)
+        await _sign_in(client, "root", password, pyotp.TOTP(secret).now())
+        page = await client.get("/admin/config")
+    assert page.status_code == 200
+    assert "store shop: table customers does not exist" in page.text
+    assert "store legacy: the connection cannot be set up (NoSuchModuleError" in page.text

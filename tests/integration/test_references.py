@@ -46,3 +46,11 @@ async def test_the_millionth_request_of_a_year_gets_seven_digits(
         for _ in range(2)
     ]
     assert references == [f"DSR-{year}-999999", f"DSR-{year}-1000000"]
+    # ... and every route takes it: the agent's detail of their own request, the DPO's page.
+    detail = await client.get(f"/api/v1/requests/{references[1]}", headers=agent)
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["reference"] == references[1]
+    dpo = await staff_token(settings, "dana", Role.DPO)
+    for path in (f"/api/v1/requests/{references[1]}", f"/api/v1/requests/{references[1]}/package"):
+        assert (await client.get(path, headers=dpo)).status_code in (200, 404)
+    assert (await client.get(f"/api/v1/requests/DSR-{year}-12345", headers=dpo)).status_code == 400

@@ -113,7 +113,7 @@ async def test_two_schedulers_at_once_still_send_one_of_each(
     await _open_request(db, settings)
 
     async def tick() -> int:
-        database = Database.from_url(settings.database_url)
+        database = Database.from_settings(settings)
         try:
             async with database.session_scope() as session:
                 return await _reminders(session, settings).send_due(DUE - timedelta(days=3))

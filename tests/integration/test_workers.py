@@ -96,7 +96,7 @@ async def test_two_workers_share_500_tasks_and_none_runs_twice(
     jobs: dict[str, list[str]] = {"a": [], "b": []}
 
     async def work(worker: str) -> None:
-        database = Database.from_url(pg_settings.database_url)
+        database = Database.from_settings(pg_settings)
         connectors: Any = {s: Recording(s, jobs[worker]) for s in stores}
         runner = Runner(database, config, connectors, vault, worker=worker, batch=10)
         try:

@@ -73,6 +73,13 @@ def normalize_email(value: str) -> str:
     return result.normalized.casefold()
 
 
+def transport_address(email: str) -> str:
+    """The address as SMTP carries it: the domain in its ASCII form (IDNA, ``xn--``), which
+    every mail server routes; only a non-ASCII local part still needs the server's SMTPUTF8."""
+    result = validate_email(email, check_deliverability=False)
+    return f"{result.local_part}@{result.ascii_domain}"
+
+
 def _scripts(text: str) -> set[str]:
     """The scripts of the letters in ``text`` ("LATIN", "CYRILLIC", "GREEK", ...): an
     address part mixing them (``еrika`` with a Cyrillic е) imitates another address."""

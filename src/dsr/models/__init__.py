@@ -2,10 +2,11 @@
 
 from dsr.models.audit import Event
 from dsr.models.request import ReferenceCounter, Request, Subject, Verification
-from dsr.models.staff import ApiToken, Staff, StaffSession
+from dsr.models.staff import ApiToken, Staff, StaffSession, TotpUse
 from dsr.models.work import (
     Artifact,
     ArtifactChunk,
+    AttemptCounter,
     Download,
     Letter,
     Outbox,
@@ -18,6 +19,7 @@ __all__ = [
     "ApiToken",
     "Artifact",
     "ArtifactChunk",
+    "AttemptCounter",
     "Download",
     "Event",
     "Letter",
@@ -30,5 +32,6 @@ __all__ = [
     "StaffSession",
     "Subject",
     "Task",
+    "TotpUse",
     "Verification",
 ]

@@ -1,8 +1,10 @@
-"""The append-only audit log; each event's hash covers its predecessor's (a chain).
+"""The append-only audit log; each event's keyed hash covers its predecessor's (a chain).
 
 An event is written in the transaction that does what it records (``id`` in insertion order)
-and chained shortly after by the sealer, which gives it ``seq``, ``prev_hash`` and ``hash``
-(``dsr.security.audit.chain_pending``): no transaction waits for another to append."""
+with ``nonce`` and ``mac``, dsr's proof that dsr wrote it, and chained shortly after by the
+sealer, which gives it ``seq``, ``prev_hash`` and ``hash``
+(``dsr.security.audit.chain_pending``): no transaction waits for another to append. An
+unchained event without a valid ``mac`` is never chained: the sealer sets ``refused_at``."""
 
 from __future__ import annotations
 
@@ -32,3 +34,6 @@ class Event(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64, unique=True)
+    nonce: str = Field(max_length=32)
+    mac: str = Field(max_length=64, unique=True, index=True)
+    refused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

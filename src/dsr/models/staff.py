@@ -42,13 +42,26 @@ class StaffSession(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """A personal bearer token; only its SHA-256 digest is stored."""
+    """A personal bearer token; only its SHA-256 digest is stored. The label (what it is
+    for, e.g. "reporting script") is chosen by staff and tells tokens apart when revoking."""
 
     __tablename__ = "api_token"
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     staff_id: uuid.UUID = Field(foreign_key="staff.id", index=True)
     digest: str = Field(max_length=64, unique=True)
+    label: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TotpUse(SQLModel, table=True):
+    """A TOTP time step a staff member has used: the primary key lets each step sign in once,
+    however many sign-ins race with the same code."""
+
+    __tablename__ = "totp_use"
+
+    staff_id: uuid.UUID = Field(foreign_key="staff.id", primary_key=True)
+    counter: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    used_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

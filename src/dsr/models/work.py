@@ -149,3 +149,16 @@ class RateHit(SQLModel, table=True):
     )
     bucket: str = Field(max_length=64)
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AttemptCounter(SQLModel, table=True):
+    """Attempts counted under a key that is not one row of ours: phone checks per customer of
+    the system of record, per agent and per request (``dsr.security.attempts``). ``key`` is
+    a keyed hash of counter and key, so no customer number is stored; ``started_at`` opens
+    the counter's window."""
+
+    __tablename__ = "attempt_counter"
+
+    key: str = Field(primary_key=True, max_length=64)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 0

@@ -106,6 +106,7 @@ class MailCatcher:
     port: int = 1025
     directory: Path | None = None
     mails: list[CaughtMail] = field(default_factory=list)
+    smtputf8: bool = True  # addresses with non-ASCII local parts (RFC 6531)
     _server: asyncio.AbstractServer | None = None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
@@ -142,7 +143,9 @@ class MailCatcher:
         self.load()
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: SMTP(self, hostname="dsr-catcher", loop=loop), self.host, self.port
+            lambda: SMTP(self, hostname="dsr-catcher", loop=loop, enable_SMTPUTF8=self.smtputf8),
+            self.host,
+            self.port,
         )
         if self.port == 0:
             sockets: Any = self._server.sockets

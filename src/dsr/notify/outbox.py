@@ -19,18 +19,20 @@ from email.utils import format_datetime
 
 import aiosmtplib
 import structlog
-from sqlalchemy import or_, update
-from sqlmodel import col, select
+from sqlalchemy import update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr import artifacts
 from dsr.db import Database
 from dsr.domain import retry
+from dsr.domain.identity import transport_address
 from dsr.models import Artifact, Outbox
 from dsr.models.base import utcnow
 from dsr.notify.smtp import SmtpConfig, send_message
 from dsr.rendering import RenderedMail
 from dsr.security.fields import FieldCipher
+from dsr.workflows import queue
 
 log = structlog.get_logger("dsr.outbox")
 
@@ -93,7 +95,8 @@ def build_message(
     body = cipher.decrypt_json("outbox.body", row.body_enc)
     message = EmailMessage()
     message["From"] = Address(addr_spec=sender_address)
-    message["To"] = Address(addr_spec=recipient)
+    local, _, domain = transport_address(recipient).rpartition("@")
+    message["To"] = Address(username=local, domain=domain)  # a non-ASCII local part parses
     message["Subject"] = row.subject.replace("\r", " ").replace("\n", " ")
     message["Message-ID"] = row.message_id
     message["Date"] = format_datetime(row.created_at)
@@ -153,7 +156,11 @@ async def deliver_due(
             await send(smtp, message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             failed += 1
-            await _record_failure(database, row_id, type(exc).__name__, now)
+            # a server without SMTPUTF8 will not take a non-ASCII local part later either
+            hopeless = (
+                isinstance(exc, aiosmtplib.SMTPNotSupported) and not str(message["To"]).isascii()
+            )
+            await _record_failure(database, row_id, type(exc).__name__, now, give_up=hopeless)
             continue
         sent += 1
         async with database.session_scope() as session:
@@ -170,38 +177,22 @@ async def deliver_due(
 async def _claim(
     database: Database, now: datetime, batch: int, lease: timedelta
 ) -> list[uuid.UUID]:
-    """Lease due rows: pending and due, or sending with an expired lease (a crashed sender)."""
+    """Lease due rows: pending and due, or sending with an expired lease (a crashed sender).
+    A message whose sender died on every attempt is failed, not sent again."""
     async with database.session_scope() as session:
-        due = (
-            await session.exec(
-                select(Outbox.id)
-                .where(
-                    or_(
-                        (col(Outbox.status) == "pending") & (col(Outbox.next_attempt_at) <= now),
-                        (col(Outbox.status) == "sending") & (col(Outbox.lease_until) < now),
-                    )
-                )
-                .order_by(col(Outbox.next_attempt_at))
-                .limit(batch)
-            )
-        ).all()
-    claimed: list[uuid.UUID] = []
-    for row_id in due:
-        async with database.session_scope() as session:
-            result = await session.exec(
-                update(Outbox)
-                .where(
-                    col(Outbox.id) == row_id,
-                    or_(
-                        col(Outbox.status) == "pending",
-                        (col(Outbox.status) == "sending") & (col(Outbox.lease_until) < now),
-                    ),
-                )
-                .values(status="sending", lease_until=now + lease, attempts=Outbox.attempts + 1)
-            )
-            if result.rowcount == 1:
-                claimed.append(row_id)
-    return claimed
+        taken = await queue.claim(
+            session,
+            Outbox,
+            ready="pending",
+            busy="sending",
+            now=now,
+            lease=lease,
+            batch=batch,
+            max_attempts=MAX_ATTEMPTS,
+        )
+    for row_id in taken.lost:
+        await _record_failure(database, row_id, "sender_lost", now, give_up=True)
+    return taken.claimed
 
 
 async def _record_failure(

@@ -16,11 +16,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr import artifacts
 from dsr.models import Artifact, Download
 from dsr.models.base import utcnow
+from dsr.security import attempts
 from dsr.security.audit import append_event
 from dsr.security.passwords import token_digest
 from dsr.security.vault import Vault
 
 MAX_ATTEMPTS = 5
+CODE_ATTEMPTS = attempts.Counter(Download.attempts, MAX_ATTEMPTS)
 PACKAGE_NAME = "meine-daten.zip"
 
 
@@ -99,19 +101,31 @@ class Downloads:
         return download
 
     async def redeem(self, token: str, code: str) -> Redeemed:
-        """The file for the right code, once; wrong codes are counted."""
+        """The file for the right code, once; every attempt is counted and committed first,
+        and no more than ``MAX_ATTEMPTS`` are judged."""
         download = await self.find(token)
         if download is None:
             return Redeemed(DownloadCheck.GONE)
-        if not hmac.compare_digest(
-            download.code_hash, code_hash(self.secret_key, download.id, code.strip())
-        ):
-            await self.session.exec(
-                update(Download)
-                .where(col(Download.id) == download.id)
-                .values(attempts=Download.attempts + 1)
+        counted = await attempts.count(
+            self.session,
+            CODE_ATTEMPTS,
+            col(Download.id) == download.id,
+            col(Download.used_at).is_(None),
+            returning=(Download.code_hash,),
+        )
+        if counted is None:
+            return Redeemed(DownloadCheck.GONE)
+        number, expected = counted
+        if not hmac.compare_digest(expected, code_hash(self.secret_key, download.id, code.strip())):
+            await attempts.settle(
+                self.session,
+                actor="subject",
+                action="download.failed",
+                request_id=download.request_id,
+                payload={"attempts": number},
             )
-            return Redeemed(DownloadCheck.WRONG)
+            return Redeemed(DownloadCheck.GONE if number >= MAX_ATTEMPTS else DownloadCheck.WRONG)
+        await attempts.settle(self.session)
         claimed = await self.session.exec(
             update(Download)
             .where(col(Download.id) == download.id, col(Download.used_at).is_(None))

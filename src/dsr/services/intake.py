@@ -1,8 +1,9 @@
 """The agent's phone intake: record the request, check what the caller says against the
 system of record, and answer only "matched" or "not matched" per fact (LEGAL.md §2).
 
-Name, date of birth and address are not secret and never count. Two matched facts verify
-the caller (level ``kba``); otherwise the answer goes out through a channel on file.
+Name, date of birth and address are not secret and never count; which facts verify the
+caller (level ``kba``) is ``dsr.domain.kba``'s policy; otherwise the answer goes out through
+a channel on file. The limits on checks follow the customer across requests and agents.
 """
 
 from __future__ import annotations
@@ -10,25 +11,27 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import DsrConfig, KbaLatest
 from dsr.connectors.base import Connector, Identifiers
 from dsr.connectors.sql import SqlConnector
+from dsr.domain import kba
 from dsr.domain.errors import ConfigError, InvalidInput, InvalidTransition
 from dsr.domain.identity import normalize_customer_number, normalize_email
+from dsr.domain.kba import FACTS
 from dsr.domain.vocabulary import Channel, Language, RequestStatus, VerificationLevel
 from dsr.i18n import N_, gettext
-from dsr.models import Request, Subject, Verification
+from dsr.models import Event, Request, Subject, Verification
 from dsr.models.base import utcnow
 from dsr.schemas import RequestIn
-from dsr.security import ratelimit
+from dsr.security import attempts, ratelimit
 from dsr.security.audit import append_event
 from dsr.security.passwords import token_digest
 from dsr.security.ratelimit import RateLimiter
@@ -38,9 +41,13 @@ from dsr.services.verification import EmailVerification, identity_pause
 from dsr.workflows import engine
 from dsr.workflows.engine import Actor
 
-FACTS = ("customer_number", "last_invoice_date", "last_invoice_amount", "phone_pin")
-REQUIRED_MATCHES = 2
-MAX_CHECKS = 3  # per request
+# Phone checks (each counted before it is judged, ``dsr.security.attempts``): per request,
+# and failed ones per customer of the system of record, across requests and agents, and per
+# agent. A passed check is given back to the customer's and the agent's counter.
+CHECKS_PER_REQUEST = attempts.Window("kba-request", 3, attempts.LONGEST)
+FAILED_CHECKS_PER_CUSTOMER = attempts.Window("kba-customer", 5, timedelta(hours=24))
+FAILED_CHECKS_PER_AGENT = attempts.Window("kba-agent", 20, timedelta(hours=24))
+LOCKED_EVENT = "verification.kba_locked"
 
 
 CONTACT_FIELDS = frozenset({"email", "phone", "postal_address"})
@@ -53,12 +60,13 @@ PHONE_DOUBT = N_(
 @dataclass(frozen=True, slots=True)
 class KbaOutcome:
     request: Request
-    matched: dict[str, bool]  # only the facts the caller gave
+    matched: dict[str, bool]  # only the facts the caller gave; empty when refused
     old_channel: str | None = None  # "email" or "letter": a contact change is confirmed there
+    refused: bool = False  # a limit was reached: nothing was judged, offer a channel on file
 
     @property
     def verified(self) -> bool:
-        return sum(self.matched.values()) >= REQUIRED_MATCHES
+        return not self.refused and kba.verifies(self.matched)
 
 
 @dataclass(slots=True)
@@ -79,25 +87,36 @@ class PhoneIntake:
         return await self.check(request, actor, facts)
 
     async def check(self, request: Request, actor: Actor, facts: dict[str, str]) -> KbaOutcome:
+        """Judge the caller's answers if no limit is reached; the check is counted and
+        committed before anything is answered, and a refused check reveals nothing."""
         if request.status not in (
             RequestStatus.RECEIVED.value,
             RequestStatus.AWAITING_VERIFICATION.value,
         ):
             raise InvalidTransition("the caller is verified already or the request is closed")
         await self.limiter.check(ratelimit.KBA_PER_AGENT, str(actor.staff_id))
-        checks = await self._checks(request)
-        if checks >= MAX_CHECKS:
-            raise InvalidTransition("no more checks for this request: use a channel on file")
         given = {
             name: value.strip() for name, value in facts.items() if name in FACTS and value.strip()
         }
+        customer = _customer_key(given.get("customer_number"))
         matched = await self._compare(given)
-        verified = sum(matched.values()) >= REQUIRED_MATCHES
+        check = await self._count(request, actor, customer)
+        if check is None:
+            await attempts.settle(
+                self.session,
+                actor=actor.label,
+                action="verification.kba_refused",
+                request_id=request.id,
+            )
+            return KbaOutcome(request, {}, refused=True)
+        verified = kba.verifies(matched)
+        if verified:
+            await self._give_back(actor, customer)
         self.session.add(
             Verification(
                 request_id=request.id,
                 method="kba",
-                attempts=checks + 1,
+                attempts=check.number,
                 result="passed" if verified else "failed",
                 matched_facts=sorted(name for name, ok in matched.items() if ok),
                 completed_at=utcnow(),
@@ -108,8 +127,17 @@ class PhoneIntake:
             actor=actor.label,
             action="verification.kba_checked",
             request_id=request.id,
-            payload={"facts": matched, "attempt": checks + 1},
+            payload={"facts": matched, "attempt": check.number},
         )
+        if check.locks_customer and not verified:
+            await append_event(
+                self.session,
+                actor=actor.label,
+                action=LOCKED_EVENT,
+                request_id=request.id,
+                payload={"failed_checks": FAILED_CHECKS_PER_CUSTOMER.limit, "hours": 24},
+            )
+        await attempts.settle(self.session)
         if verified:
             number = given.get("customer_number")
             if number:
@@ -138,6 +166,42 @@ class PhoneIntake:
             if outcome.changed:
                 await self.verification.letters.acknowledge(outcome.request)
         return KbaOutcome(request, matched)
+
+    async def _count(
+        self, request: Request, actor: Actor, customer: str | None
+    ) -> CountedCheck | None:
+        """Count the check on each of its counters, in one order (request, customer, agent);
+        None when one of them is used up."""
+        now, index = utcnow(), self.vault.index
+        number = await attempts.count_keyed(
+            self.session, index, CHECKS_PER_REQUEST, str(request.id), now
+        )
+        if number is None:
+            return None
+        locks_customer = False
+        if customer is not None:
+            failed = await attempts.count_keyed(
+                self.session, index, FAILED_CHECKS_PER_CUSTOMER, customer, now
+            )
+            if failed is None:
+                return None
+            locks_customer = failed >= FAILED_CHECKS_PER_CUSTOMER.limit
+        agent = str(actor.staff_id)
+        if (
+            await attempts.count_keyed(self.session, index, FAILED_CHECKS_PER_AGENT, agent, now)
+            is None
+        ):
+            return None
+        return CountedCheck(number, locks_customer)
+
+    async def _give_back(self, actor: Actor, customer: str | None) -> None:
+        if customer is not None:
+            await attempts.give_back(
+                self.session, self.vault.index, FAILED_CHECKS_PER_CUSTOMER, customer
+            )
+        await attempts.give_back(
+            self.session, self.vault.index, FAILED_CHECKS_PER_AGENT, str(actor.staff_id)
+        )
 
     def _changes_contact(self, request: Request) -> bool:
         changes = self.vault.cipher.decrypt_json("request.changes", request.changes_enc) or []
@@ -234,17 +298,6 @@ class PhoneIntake:
             raise ConfigError("phone verification needs a system of record (an sql store)")
         return connector
 
-    async def _checks(self, request: Request) -> int:
-        return int(
-            (
-                await self.session.exec(
-                    select(func.count()).where(
-                        Verification.request_id == request.id, Verification.method == "kba"
-                    )
-                )
-            ).one()
-        )
-
     async def _set_customer_number(self, request: Request, number: str) -> None:
         await self.session.exec(
             update(Subject)
@@ -254,6 +307,35 @@ class PhoneIntake:
                 customer_number_bidx=self.vault.index("customer_number", number),
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CountedCheck:
+    number: int  # of this request's checks
+    locks_customer: bool  # the customer's last failed check allowed in the window
+
+
+async def kba_locks(session: AsyncSession, since: datetime) -> list[tuple[str, datetime]]:
+    """Requests (reference, when) whose customer's phone verification was locked since
+    ``since``: the DPO's desk shows them."""
+    rows = await session.exec(
+        select(Request.reference, Event.at)
+        .join(Event, col(Event.request_id) == col(Request.id))
+        .where(Event.action == LOCKED_EVENT, col(Event.at) >= since)
+        .order_by(col(Event.at).desc())
+        .limit(50)
+    )
+    return [(reference, at) for reference, at in rows.all()]
+
+
+def _customer_key(customer_number: str | None) -> str | None:
+    """The customer a check is about, as the counters key it (then only as a keyed hash)."""
+    if not customer_number:
+        return None
+    try:
+        return normalize_customer_number(customer_number)
+    except ValueError:
+        return None
 
 
 def _same(name: str, given: str, stored: Any) -> bool:

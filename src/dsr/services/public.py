@@ -142,6 +142,10 @@ class PublicDesk:
             raise InvalidInput({"code": "wrong_code"})
         return request
 
+    async def confirm_link(self, link: str, client: str) -> Request | None:
+        await self.limiter.check(ratelimit.VERIFY_PER_IP, client)
+        return await self.verification.confirm_link(link)
+
     async def resend(self, token: str) -> Request:
         request = await self.status(token)
         await self.limiter.check(ratelimit.RESEND_PER_REQUEST, str(request.id))

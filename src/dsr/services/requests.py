@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import IdentifierType
 from dsr.domain.deadlines import receipt_date, response_deadline
-from dsr.domain.errors import InvalidInput, NotFound, Unauthenticated
+from dsr.domain.errors import InvalidInput, NotAllowed, NotFound, Unauthenticated
 from dsr.domain.identity import clean_text, normalize_identity
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
 from dsr.models import Artifact, Event, Letter, Request, Subject, Task
@@ -41,6 +41,7 @@ from dsr.workflows import engine
 from dsr.workflows.engine import Actor
 
 MAX_BACKDATE = timedelta(days=90)
+DESK_ROLES = (Role.AGENT.value, Role.DPO.value)  # who records and sees requests
 CLOCK_SKEW = timedelta(minutes=5)
 
 
@@ -65,6 +66,7 @@ class RequestService:
     base_url: str = ""
     clock: Callable[[], datetime] = utcnow
     identifier_types: Sequence[IdentifierType] = ()  # dsr.yaml ``identifiers:``
+    smtputf8: bool = True  # our SMTP server delivers to non-ASCII local parts
 
     async def create(self, data: RequestIn, actor: Actor) -> RequestCreated:
         """Record a request and nothing else: on PostgreSQL one statement, committed at once
@@ -96,6 +98,8 @@ class RequestService:
         """The checked request, its subject's sealed columns and (web) its status token."""
         if data.channel is not Channel.WEB and actor.kind != "staff":
             raise Unauthenticated("only staff may record phone, e-mail and letter requests")
+        if data.channel is not Channel.WEB and actor.role not in DESK_ROLES:
+            raise NotAllowed("admins manage staff and configuration, not requests")
         received_at = self._received_at(data)
         errors: dict[str, str] = {}
         claimed = self._declared_identifiers(data.subject.identifiers, errors)
@@ -113,6 +117,10 @@ class RequestService:
             identity = replace(identity, identifiers=json.dumps(claimed, sort_keys=True))
         if data.channel is Channel.WEB and not identity.email:
             errors["subject.email"] = "required"
+        elif (
+            identity.email and not self.smtputf8 and not identity.email.rpartition("@")[0].isascii()
+        ):  # the domain travels as IDNA, but "jürgen@" needs SMTPUTF8: never confirmable
+            errors["subject.email"] = "email_not_deliverable"
         if data.kind is RequestKind.RECTIFICATION and not data.changes:
             errors["changes"] = "required"
         details = self._clean_free_text(data.details, "details", errors)
@@ -194,7 +202,21 @@ class RequestService:
         return request
 
     async def detail(self, reference: str, actor: Actor) -> RequestDetail:
-        return await self.detail_of(await self.visible(reference, actor))
+        """Everything for the DPO; status and dates only for anyone else (README's roles)."""
+        request = await self.visible(reference, actor)
+        if actor.role == Role.DPO.value:
+            return await self.detail_of(request)
+        return RequestDetail(
+            **self._summary(request).model_dump(),
+            language=request.language,
+            received_at=request.received_at,
+            extension_reason=None,
+            closed_at=request.closed_at,
+            outcome=request.outcome,
+            tasks=None,
+            letters=None,
+            timeline=None,
+        )
 
     async def detail_of(self, request: Request) -> RequestDetail:
         """The detail of a request the caller may already see."""

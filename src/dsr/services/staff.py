@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pyotp
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.domain.errors import Conflict, InvalidInput, NotFound
+from dsr.domain.identity import clean_text
 from dsr.domain.vocabulary import Role
 from dsr.models import ApiToken, Staff
 from dsr.models.base import utcnow
@@ -27,6 +30,7 @@ from dsr.workflows.engine import Actor
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOTP_ISSUER = "dsr"
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+MAX_LABEL = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,9 @@ async def add_staff(
     return NewStaff(username, role, password, uri)
 
 
-async def create_token(session: AsyncSession, username: str, actor: Actor) -> str:
+async def create_token(
+    session: AsyncSession, username: str, actor: Actor, label: str | None = None
+) -> str:
     """A new bearer token for ``username``; only its digest is kept."""
     staff = (
         await session.exec(select(Staff).where(Staff.username == username.strip().lower()))
@@ -74,7 +80,7 @@ async def create_token(session: AsyncSession, username: str, actor: Actor) -> st
     if staff is None or not staff.active:
         raise NotFound(f"no active user {username!r}")
     token = new_api_token()
-    record = ApiToken(staff_id=staff.id, digest=token_digest(token))
+    record = ApiToken(staff_id=staff.id, digest=token_digest(token), label=_label(label))
     session.add(record)
     await session.flush()
     await append_event(
@@ -84,6 +90,81 @@ async def create_token(session: AsyncSession, username: str, actor: Actor) -> st
         payload={"staff": str(staff.id), "token": str(record.id)},
     )
     return token
+
+
+def _label(label: str | None) -> str | None:
+    if label is None:
+        return None
+    try:
+        cleaned = clean_text(label)
+    except ValueError:
+        cleaned = ""
+    if not cleaned or len(cleaned) > MAX_LABEL:
+        raise InvalidInput({"label": "invalid_value"})
+    return cleaned
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """What staff may know about a token: never the token, nor its digest."""
+
+    id: uuid.UUID
+    username: str
+    label: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+async def list_tokens(
+    session: AsyncSession, username: str | None = None, *, revoked: bool = True
+) -> list[TokenInfo]:
+    """Tokens, newest first: of ``username`` (NotFound if no such user) or of everyone."""
+    query = (
+        select(ApiToken, Staff.username)
+        .join(Staff, col(Staff.id) == col(ApiToken.staff_id))
+        .order_by(col(Staff.username), col(ApiToken.created_at).desc())
+    )
+    if username is not None:
+        name = username.strip().lower()
+        if (await session.exec(select(Staff.id).where(Staff.username == name))).first() is None:
+            raise NotFound(f"no user {username!r}")
+        query = query.where(Staff.username == name)
+    if not revoked:
+        query = query.where(col(ApiToken.revoked_at).is_(None))
+    return [
+        TokenInfo(t.id, name, t.label, t.created_at, t.last_used_at, t.revoked_at)
+        for t, name in (await session.exec(query)).all()
+    ]
+
+
+async def revoke_token(session: AsyncSession, token_id: uuid.UUID, actor: Actor) -> bool:
+    """Revoke one token; False when it was revoked already. NotFound for an unknown id."""
+    record = await session.get(ApiToken, token_id)
+    if record is None:
+        raise NotFound("no such token")
+    if record.revoked_at is not None:
+        return False
+    await session.exec(
+        update(ApiToken).where(col(ApiToken.id) == token_id).values(revoked_at=utcnow())
+    )
+    await append_event(
+        session,
+        actor=actor.label,
+        action="token.revoked",
+        payload={"staff": str(record.staff_id), "token": str(token_id)},
+    )
+    return True
+
+
+async def revoke_tokens_of(session: AsyncSession, staff_id: uuid.UUID) -> int:
+    """Revoke every token of one person (on a password and TOTP reset); how many."""
+    result = await session.exec(
+        update(ApiToken)
+        .where(col(ApiToken.staff_id) == staff_id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(result.rowcount)
 
 
 async def actor_for_token(session: AsyncSession, token: str) -> Actor | None:
@@ -108,8 +189,7 @@ async def actor_for_token(session: AsyncSession, token: str) -> Actor | None:
 
 async def deactivate_staff(session: AsyncSession, username: str, actor: Actor) -> None:
     """No more sign-ins or API calls for ``username``; their sessions end now."""
-    from sqlalchemy import delete, update
-    from sqlmodel import col
+    from sqlalchemy import delete
 
     from dsr.models import StaffSession
 

@@ -6,6 +6,7 @@ TOTP app enrolled with a QR code and a confirmation code. A TOTP code counts onc
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import uuid
@@ -13,24 +14,30 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 import pyotp
 import segno
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.db import conflict_insert
 from dsr.domain.errors import InvalidInput
-from dsr.models import Staff, StaffSession
+from dsr.models import Staff, StaffSession, TotpUse
 from dsr.models.base import utcnow
+from dsr.security import attempts
 from dsr.security.audit import append_event
 from dsr.security.fields import FieldCipher
 from dsr.security.passwords import hash_password, token_digest, verify_password
+from dsr.services.staff import revoke_tokens_of
 from dsr.workflows.engine import Actor
 
 MAX_FAILURES = 5
+SIGN_IN_ATTEMPTS = attempts.Counter(Staff.failed_logins, MAX_FAILURES)
 LOCK_FOR = timedelta(minutes=15)
 IDLE_TIMEOUT = timedelta(minutes=30)
+MAX_SESSION = timedelta(hours=12)  # however active; DSR_SESSION_MAX_HOURS
 TOUCH_EVERY = timedelta(minutes=1)
 MIN_PASSWORD = 12
 ENROL, FULL = "enrol", "full"
@@ -48,6 +55,11 @@ class SignIn(StrEnum):
     SET_UP = "set_up"  # first sign-in: new password and TOTP enrolment
     FAILED = "failed"
     LOCKED = "locked"
+
+
+async def _verify(stored_hash: str, password: str) -> bool:
+    """argon2 off the event loop: a burst of sign-ins does not stall every other request."""
+    return await asyncio.to_thread(verify_password, stored_hash, password[:1024])
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,34 +86,46 @@ def totp_counter(secret: str, code: str, now: datetime, window: int = 1) -> int 
 class StaffAuth:
     session: AsyncSession
     cipher: FieldCipher
+    max_session: timedelta = MAX_SESSION
 
     async def sign_in(self, username: str, password: str, code: str) -> SignInResult:
+        """Every sign-in is counted on the account before it is judged (at most
+        ``MAX_FAILURES`` in a row are judged, however many arrive at once). An unknown,
+        inactive or locked account costs the same password hash and gets the same answer."""
         now = utcnow()
-        staff = (
-            await self.session.exec(
-                select(Staff).where(Staff.username == username.strip().lower()[:64])
-            )
-        ).first()
-        if staff is None or not staff.active:
-            verify_password(_dummy_hash(), password)
-            return SignInResult(SignIn.FAILED)
-        if staff.locked_until and staff.locked_until > now:
-            return SignInResult(SignIn.LOCKED)
-        if not verify_password(staff.password_hash, password[:1024]):
-            return await self._failed(staff, now, "password")
-        if staff.must_change_password:
-            token = await self._new_session(staff, ENROL)
-            return SignInResult(SignIn.SET_UP, token, staff.role)
-        counter = totp_counter(self._secret(staff), code, now)
-        if counter is None or (staff.totp_last_counter or -1) >= counter:
-            return await self._failed(staff, now, "totp")
-        await self.session.exec(
-            update(Staff)
-            .where(col(Staff.id) == staff.id)
-            .values(failed_logins=0, locked_until=None, totp_last_counter=counter)
+        counted = await attempts.count(
+            self.session,
+            SIGN_IN_ATTEMPTS,
+            col(Staff.username) == username.strip().lower()[:64],
+            col(Staff.active).is_(True),
+            or_(col(Staff.locked_until).is_(None), col(Staff.locked_until) <= now),
+            returning=(
+                Staff.id,
+                Staff.role,
+                Staff.password_hash,
+                Staff.must_change_password,
+                Staff.totp_secret_enc,
+                Staff.totp_last_counter,
+            ),
         )
-        await append_event(self.session, actor=f"staff:{staff.id}", action="staff.signed_in")
-        return SignInResult(SignIn.OK, await self._new_session(staff, FULL), staff.role)
+        if counted is None:
+            await attempts.settle(self.session)  # no connection held while hashing
+            await _verify(_dummy_hash(), password)
+            return SignInResult(SignIn.FAILED)
+        failures, staff_id, role, password_hash, must_change, secret_enc, last_step = counted
+        if not await _verify(password_hash, password):
+            return await self._failed(staff_id, failures, now, "password")
+        if must_change:
+            await self._succeeded(staff_id)
+            await attempts.settle(self.session)
+            return SignInResult(SignIn.SET_UP, await self._new_session(staff_id, ENROL), role)
+        secret = self.cipher.decrypt("staff.totp_secret", secret_enc) or ""
+        step = totp_counter(secret, code, now)
+        if step is None or (last_step or -1) >= step or not await self._use_step(staff_id, step):
+            return await self._failed(staff_id, failures, now, "totp")
+        await self._succeeded(staff_id, step)
+        await attempts.settle(self.session, actor=f"staff:{staff_id}", action="staff.signed_in")
+        return SignInResult(SignIn.OK, await self._new_session(staff_id, FULL), role)
 
     async def enrol(self, actor: Actor, token: str, password: str, repeat: str, code: str) -> str:
         """Finish the first sign-in; returns a new session token (the old one ends)."""
@@ -116,8 +140,10 @@ class StaffAuth:
         counter = totp_counter(self._secret(staff), code, utcnow())
         if counter is None:
             errors["code"] = "wrong_code"
-        if errors:
+        if errors or counter is None:
             raise InvalidInput(errors)
+        if not await self._use_step(staff.id, counter):
+            raise InvalidInput({"code": "wrong_code"})
         await self.session.exec(
             update(Staff)
             .where(col(Staff.id) == staff.id)
@@ -130,7 +156,7 @@ class StaffAuth:
         )
         await self.sign_out(token)
         await append_event(self.session, actor=actor.label, action="staff.enrolled")
-        return await self._new_session(staff, FULL)
+        return await self._new_session(staff.id, FULL)
 
     def provisioning_qr(self, staff: Staff) -> str:
         """The TOTP provisioning URI as an inline SVG QR code (no external service)."""
@@ -156,7 +182,11 @@ class StaffAuth:
             return None
         record, staff = row
         now = utcnow()
-        if not staff.active or record.last_seen_at < now - IDLE_TIMEOUT:
+        if (
+            not staff.active
+            or record.last_seen_at < now - IDLE_TIMEOUT
+            or record.created_at < now - self.max_session
+        ):
             await self.session.exec(delete(StaffSession).where(col(StaffSession.id) == record.id))
             return None
         if record.last_seen_at < now - TOUCH_EVERY:
@@ -172,26 +202,47 @@ class StaffAuth:
             delete(StaffSession).where(col(StaffSession.digest) == token_digest(token))
         )
 
-    async def _new_session(self, staff: Staff, stage: str) -> str:
+    async def _new_session(self, staff_id: uuid.UUID, stage: str) -> str:
         token = secrets.token_urlsafe(32)
-        self.session.add(StaffSession(digest=token_digest(token), staff_id=staff.id, stage=stage))
+        self.session.add(StaffSession(digest=token_digest(token), staff_id=staff_id, stage=stage))
         await self.session.flush()
         return token
 
-    async def _failed(self, staff: Staff, now: datetime, what: str) -> SignInResult:
-        failures = staff.failed_logins + 1
-        locked = failures >= MAX_FAILURES
-        await self.session.exec(
-            update(Staff)
-            .where(col(Staff.id) == staff.id)
-            .values(
-                failed_logins=0 if locked else failures,
-                locked_until=now + LOCK_FOR if locked else staff.locked_until,
-            )
+    async def _use_step(self, staff_id: uuid.UUID, step: int) -> bool:
+        """Take the TOTP time step ``step`` for this person; False when it was taken before
+        (the primary key decides, so two sign-ins racing with one code cannot both win)."""
+        statement: Any = (
+            conflict_insert(self.session)(TotpUse.__table__)  # type: ignore[attr-defined]
+            .values(staff_id=staff_id, counter=step, used_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["staff_id", "counter"])
         )
-        await append_event(
+        taken = await self.session.exec(statement)
+        if taken.rowcount != 1:
+            return False
+        await self.session.exec(  # older steps are refused by ``totp_last_counter``
+            delete(TotpUse).where(col(TotpUse.staff_id) == staff_id, col(TotpUse.counter) < step)
+        )
+        return True
+
+    async def _succeeded(self, staff_id: uuid.UUID, step: int | None = None) -> None:
+        values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+        if step is not None:
+            values["totp_last_counter"] = step
+        await self.session.exec(update(Staff).where(col(Staff.id) == staff_id).values(values))
+
+    async def _failed(
+        self, staff_id: uuid.UUID, failures: int, now: datetime, what: str
+    ) -> SignInResult:
+        locked = failures >= MAX_FAILURES
+        if locked:
+            await self.session.exec(
+                update(Staff)
+                .where(col(Staff.id) == staff_id)
+                .values(failed_logins=0, locked_until=now + LOCK_FOR)
+            )
+        await attempts.settle(
             self.session,
-            actor=f"staff:{staff.id}",
+            actor=f"staff:{staff_id}",
             action="staff.sign_in_failed",
             payload={"factor": what, "failures": failures, "locked": locked},
         )
@@ -218,8 +269,13 @@ async def reset_totp(
             totp_last_counter=None,
         )
     )
+    await session.exec(delete(TotpUse).where(col(TotpUse.staff_id) == staff_id))
     await session.exec(delete(StaffSession).where(col(StaffSession.staff_id) == staff_id))
+    revoked = await revoke_tokens_of(session, staff_id)
     await append_event(
-        session, actor=actor.label, action="staff.totp_reset", payload={"staff": str(staff_id)}
+        session,
+        actor=actor.label,
+        action="staff.totp_reset",
+        payload={"staff": str(staff_id), "tokens_revoked": revoked},
     )
     return password

@@ -27,6 +27,7 @@ from dsr.letters.office import LetterOffice
 from dsr.models import Event, Request, Verification
 from dsr.models.base import utcnow
 from dsr.notify.requester import RequesterMail
+from dsr.security import attempts
 from dsr.security.audit import append_event
 from dsr.security.passwords import token_digest
 from dsr.security.vault import Vault
@@ -36,6 +37,7 @@ from dsr.workflows.engine import SUBJECT
 
 CODE_TTL = timedelta(hours=24)
 MAX_ATTEMPTS = 5
+CODE_ATTEMPTS = attempts.Counter(Verification.attempts, MAX_ATTEMPTS)
 METHOD = "email_code"
 
 
@@ -74,46 +76,64 @@ class EmailVerification:
         return True
 
     async def check_code(self, request: Request, code: str) -> CodeCheck:
+        """Judge ``code``; the attempt is counted and committed first, whatever the answer."""
         if request.status != RequestStatus.AWAITING_VERIFICATION.value:
             return CodeCheck.NOT_PENDING
         verification = await self._pending(request)
         if verification is None:
             return CodeCheck.EXHAUSTED
-        now = utcnow()
-        if verification.expires_at is None or verification.expires_at <= now:
+        if verification.expires_at is None or verification.expires_at <= utcnow():
             return CodeCheck.EXPIRED
-        if verification.attempts >= MAX_ATTEMPTS:
+        counted = await attempts.count(
+            self.session,
+            CODE_ATTEMPTS,
+            col(Verification.id) == verification.id,
+            col(Verification.result) == "pending",
+            returning=(Verification.code_hash,),
+        )
+        if counted is None:
             return CodeCheck.EXHAUSTED
-        expected = verification.code_hash or ""
-        given = self._code_hash(verification, code.strip())
-        if not hmac.compare_digest(expected, given):
-            attempts = verification.attempts + 1
-            exhausted = attempts >= MAX_ATTEMPTS
-            await self.session.exec(
-                update(Verification)
-                .where(col(Verification.id) == verification.id)
-                .values(attempts=attempts, result="failed" if exhausted else "pending")
-            )
-            await append_event(
+        number, expected = counted
+        if not hmac.compare_digest(expected or "", self._code_hash(verification, code.strip())):
+            exhausted = number >= MAX_ATTEMPTS
+            if exhausted:
+                await self.session.exec(
+                    update(Verification)
+                    .where(col(Verification.id) == verification.id)
+                    .values(result="failed")
+                )
+            await attempts.settle(
                 self.session,
                 actor=SUBJECT.label,
                 action="verification.failed",
                 request_id=request.id,
-                payload={"method": METHOD, "attempts": attempts},
+                payload={"method": METHOD, "attempts": number},
             )
             return CodeCheck.EXHAUSTED if exhausted else CodeCheck.WRONG
-        await self._pass(request, verification, now)
+        await attempts.settle(self.session)
+        if not await self._pass(request, verification, utcnow()):
+            return CodeCheck.NOT_PENDING  # a concurrent attempt confirmed it first
         return CodeCheck.OK
 
     async def confirm_link(self, link_token: str) -> Request | None:
-        """Verify through the e-mailed link; None when the link is unknown, used or expired."""
+        """Verify through the e-mailed link; None when the link is unknown, used or expired,
+        or when the code's attempts are used up. Using the link counts as an attempt."""
         verification = await self.find_link(link_token)
         if verification is None:
             return None
         request = await self.session.get_one(Request, verification.request_id)
         if request.status != RequestStatus.AWAITING_VERIFICATION.value:
             return None
-        await self._pass(request, verification, utcnow())
+        counted = await attempts.count(
+            self.session,
+            CODE_ATTEMPTS,
+            col(Verification.id) == verification.id,
+            col(Verification.result) == "pending",
+            col(Verification.link_digest) == verification.link_digest,
+        )
+        await attempts.settle(self.session)
+        if counted is None or not await self._pass(request, verification, utcnow()):
+            return None
         return request
 
     async def find_link(self, link_token: str) -> Verification | None:
@@ -133,12 +153,16 @@ class EmailVerification:
             return None
         return verification
 
-    async def _pass(self, request: Request, verification: Verification, now: datetime) -> None:
-        await self.session.exec(
+    async def _pass(self, request: Request, verification: Verification, now: datetime) -> bool:
+        """Mark the code used and verify the request; False when it was used or replaced
+        meanwhile (another attempt at the same moment)."""
+        claimed = await self.session.exec(
             update(Verification)
-            .where(col(Verification.id) == verification.id)
+            .where(col(Verification.id) == verification.id, col(Verification.result) == "pending")
             .values(result="passed", completed_at=now, link_digest=None, code_hash=None)
         )
+        if claimed.rowcount != 1:
+            return False
         paused = None
         if self.pause_for_identity:
             paused = await identity_pause(self.session, request, now, self.region, self.timezone)
@@ -153,6 +177,7 @@ class EmailVerification:
         )
         if outcome.changed:
             await self.letters.acknowledge(outcome.request)
+        return True
 
     async def _pending(self, request: Request) -> Verification | None:
         return (

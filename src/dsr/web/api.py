@@ -14,6 +14,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
 from dsr import artifacts
+from dsr.domain import references
 from dsr.domain.errors import NotFound
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
 from dsr.letters.office import LetterOffice
@@ -37,7 +38,9 @@ from dsr.web.dependencies import provide_letter_office, provide_public_desk
 from dsr.web.public import client_address
 
 REFERENCE = PathParameter(
-    pattern=r"^DSR-\d{4}-\d{6}$", max_length=16, description="e.g. DSR-2026-000042"
+    pattern=references.ROUTE_PATTERN,
+    max_length=references.MAX_LENGTH,
+    description="e.g. DSR-2026-000042",
 )
 
 
@@ -61,7 +64,7 @@ class RequestController(Controller):
         before_request=require_json,
         status_code=HTTP_201_CREATED,
         summary="Record a request",
-        description="Public for channel 'web'; staff only for phone, e-mail and letter.",
+        description="Public for channel 'web'; agents and the DPO for phone, e-mail and letter.",
     )
     async def create(
         self,
@@ -102,8 +105,9 @@ class RequestController(Controller):
 
     @get(
         "/",
-        guards=[requires_role(Role.AGENT, Role.DPO, Role.ADMIN)],
+        guards=[requires_role(Role.AGENT, Role.DPO)],
         summary="List requests in deadline order",
+        description="Agents see the requests they recorded; admins none.",
     )
     async def list_requests(
         self,
@@ -170,8 +174,9 @@ class RequestController(Controller):
 
     @get(
         "/{reference:str}",
-        guards=[requires_role(Role.AGENT, Role.DPO, Role.ADMIN)],
+        guards=[requires_role(Role.AGENT, Role.DPO)],
         summary="One request with its tasks, letters and timeline",
+        description="For the DPO. An agent gets status and dates of their own requests only.",
     )
     async def detail(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -16,13 +17,22 @@ from dsr.domain.vocabulary import Role
 from dsr.security.passwords import token_digest
 from dsr.services.staff import actor_for_token
 from dsr.services.staff_auth import StaffAuth
+from dsr.settings import Settings
 from dsr.workflows.engine import SUBJECT, Actor
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
 
 SESSION_COOKIE = "dsr_staff"
+CSRF_COOKIE = "dsr_csrf"
 TOKEN_CACHE_SECONDS = 5.0
+
+
+def cookie_name(name: str, settings: Settings) -> str:
+    """Under https the cookie is named ``__Host-...``: browsers then accept it only when it is
+    Secure, set by this very host and for path ``/``, so a sibling subdomain or a plain-http
+    page cannot plant or overwrite it."""
+    return f"__Host-{name}" if settings.https else name
 
 
 class StaffAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -32,17 +42,19 @@ class StaffAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
+        state = connection.app.state
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        cookie = connection.cookies.get(SESSION_COOKIE, "")
+        cookie = connection.cookies.get(cookie_name(SESSION_COOKIE, state.settings), "")
         if not (scheme.lower() == "bearer" and token and len(token) <= 200) and not cookie:
             return AuthenticationResult(user=SUBJECT, auth=None)
-        state = connection.app.state
         if scheme.lower() == "bearer" and token:
             actor = await _bearer(state, token.strip())
             return AuthenticationResult(user=actor or SUBJECT, auth="bearer" if actor else None)
+        lifetime = timedelta(hours=state.settings.session_max_hours)
         async with state.db.session_scope() as session:
-            actor = await StaffAuth(session, state.vault.cipher).actor_for_session(cookie)
+            auth = StaffAuth(session, state.vault.cipher, max_session=lifetime)
+            actor = await auth.actor_for_session(cookie)
         return AuthenticationResult(user=actor or SUBJECT, auth="session" if actor else None)
 
 

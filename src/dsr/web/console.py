@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
@@ -16,8 +19,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import localized
+from dsr.domain import references
 from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput
+from dsr.domain.kba import FACTS
 from dsr.domain.vocabulary import RequestKind, RequestStatus, Role
 from dsr.i18n import N_, gettext, message
 from dsr.models import Request as RequestRow
@@ -26,18 +31,26 @@ from dsr.models.base import utcnow
 from dsr.rendering import long_date
 from dsr.schemas import RequestIn
 from dsr.security import ratelimit
-from dsr.services.intake import FACTS, PhoneIntake
+from dsr.services.intake import KbaOutcome, PhoneIntake
 from dsr.services.public import IDENTIFIER_INPUT
 from dsr.services.requests import RequestService
-from dsr.services.staff import add_staff
+from dsr.services.staff import add_staff, list_tokens, revoke_token
 from dsr.services.staff_auth import SignIn, StaffAuth, reset_totp
 from dsr.text import CHANGE_FIELDS, KIND_NAMES, STATUS_NAMES
-from dsr.web.auth import SESSION_COOKIE, current_actor, requires_enrolment, requires_role
+from dsr.web.auth import (
+    SESSION_COOKIE,
+    cookie_name,
+    current_actor,
+    requires_enrolment,
+    requires_role,
+)
 from dsr.web.pages import page, page_language, request_headline
 from dsr.web.public import client_address
 
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Reference = Annotated[str, PathParameter(pattern=r"^DSR-\d{4}-\d{6}$", max_length=16)]
+Reference = Annotated[
+    str, PathParameter(pattern=references.ROUTE_PATTERN, max_length=references.MAX_LENGTH)
+]
 Username = Annotated[str, PathParameter(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
 
 FACT_LABELS = {
@@ -50,6 +63,10 @@ NOTICES = {
     "code": N_("A code is on its way to the e-mail address on file."),
     "letter": N_("A letter with a code will be sent to the postal address on file."),
     "none": N_("There is no e-mail address on file: offer the letter."),
+    "refused": N_(
+        "No more phone checks are possible for this caller now: offer a code to the e-mail "
+        "address on file or a letter. The data protection officer has been told."
+    ),
     "email": N_(
         "The caller is identified. A change of contact details is confirmed through the "
         "e-mail address on file first: a code is on its way there."
@@ -63,15 +80,20 @@ LANDING = {
 
 
 def _session_cookie(request: Request[Any, Any, Any], token: str | None) -> Cookie:
+    settings = request.app.state.settings
     return Cookie(
-        key=SESSION_COOKIE,
+        key=cookie_name(SESSION_COOKIE, settings),
         value=token or "",
         max_age=None if token else 0,
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.base_url.startswith("https://"),
+        secure=settings.https,
         path="/",
     )
+
+
+def _session_token(request: Request[Any, Any, Any]) -> str:
+    return request.cookies.get(cookie_name(SESSION_COOKIE, request.app.state.settings), "")
 
 
 def staff_page(
@@ -112,10 +134,10 @@ class SignInController(Controller):
                 cookies=[_session_cookie(request, result.token)],
             )
         language = page_language(request)
-        text = (
-            N_("Too many failed attempts: the account is locked for 15 minutes.")
-            if result.outcome is SignIn.LOCKED
-            else N_("Username, password or code is not correct.")
+        # One answer for a wrong password or code, an unknown user and a locked account.
+        text = N_(
+            "Username, password or code is not correct. After five failed attempts in a row "
+            "an account is locked for 15 minutes."
         )
         template = staff_page(
             request,
@@ -145,7 +167,7 @@ class SignInController(Controller):
         try:
             token = await auth.enrol(
                 actor,
-                request.cookies.get(SESSION_COOKIE, ""),
+                _session_token(request),
                 str(data.get("password", "")),
                 str(data.get("repeat", "")),
                 str(data.get("code", "")),
@@ -163,7 +185,7 @@ class SignInController(Controller):
     async def sign_out(
         self, request: Request[Any, Any, Any], session: NamedDependency[AsyncSession]
     ) -> Redirect:
-        token = request.cookies.get(SESSION_COOKIE)
+        token = _session_token(request)
         if token:
             await StaffAuth(session, request.app.state.vault.cipher).sign_out(token)
         return Redirect(
@@ -285,8 +307,7 @@ class ConsoleController(Controller):
                 for k, v in exc.fields.items()
             }
             return self._intake(request, form, fields)
-        checked = ",".join(f"{k}:{int(v)}" for k, v in outcome.matched.items())
-        notice = f"&n={outcome.old_channel}" if outcome.old_channel else ""
+        checked, notice = _checked_and_notice(outcome)
         return Redirect(
             f"/console/requests/{outcome.request.reference}?checked={checked}{notice}",
             status_code=HTTP_303_SEE_OTHER,
@@ -334,8 +355,7 @@ class ConsoleController(Controller):
         outcome = await phone_intake.check(
             found, actor, {name: str(data.get(name, ""))[:64] for name in FACTS}
         )
-        checked = ",".join(f"{k}:{int(v)}" for k, v in outcome.matched.items())
-        notice = f"&n={outcome.old_channel}" if outcome.old_channel else ""
+        checked, notice = _checked_and_notice(outcome)
         return Redirect(
             f"/console/requests/{reference}?checked={checked}{notice}",
             status_code=HTTP_303_SEE_OTHER,
@@ -490,7 +510,19 @@ class AdminController(Controller):
         password = await reset_totp(
             session, request.app.state.vault.cipher, person.id, current_actor(request)
         )
+        request.app.state.tokens.clear()  # the reset revoked the person's API tokens
         return await self._staff(request, session, {"username": username, "password": password}, {})
+
+    @post("/tokens/{token_id:uuid}/revoke")
+    async def revoke(
+        self,
+        request: Request[Any, Any, Any],
+        token_id: Annotated[UUID, PathParameter()],
+        session: NamedDependency[AsyncSession],
+    ) -> Redirect:
+        await revoke_token(session, token_id, current_actor(request))
+        request.app.state.tokens.clear()  # other processes drop their tokens within seconds
+        return Redirect("/admin/staff", status_code=HTTP_303_SEE_OTHER)
 
     @get("/config")
     async def config(self, request: Request[Any, Any, Any]) -> Template:
@@ -514,17 +546,40 @@ class AdminController(Controller):
     ) -> Template:
         language = page_language(request)
         people = (await session.exec(select(Staff).order_by(col(Staff.username)))).all()
+        timezone = request.app.state.settings.timezone
         template = staff_page(
             request,
             "admin_staff.html",
             N_("Staff"),
             staff=people,
+            tokens=[
+                {
+                    "id": str(token.id),
+                    "username": token.username,
+                    "label": token.label or "",
+                    "created": local_time(token.created_at, timezone),
+                    "last_used": local_time(token.last_used_at, timezone),
+                }
+                for token in await list_tokens(session, revoked=False)
+            ],
             shown=shown,
             errors={k: message(v, language) for k, v in errors.items()},
         )
         if errors:
             template.status_code = HTTP_400_BAD_REQUEST
         return template
+
+
+def local_time(moment: datetime | None, timezone: str) -> str:
+    """``01.12.2026 20:15`` in the desk's time zone (staff pages), or empty."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%d.%m.%Y %H:%M") if moment else ""
+
+
+def _checked_and_notice(outcome: KbaOutcome) -> tuple[str, str]:
+    """The query of the page after a check: per-fact answers (none when it was refused)."""
+    checked = ",".join(f"{k}:{int(v)}" for k, v in outcome.matched.items())
+    channel = "refused" if outcome.refused else outcome.old_channel
+    return checked, f"&n={channel}" if channel else ""
 
 
 def _parse_checked(value: str) -> dict[str, bool]:

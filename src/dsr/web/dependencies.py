@@ -39,6 +39,7 @@ def provide_request_service(state: State, session: NamedDependency[AsyncSession]
         timezone=settings.timezone,
         base_url=settings.base_url.rstrip("/"),
         identifier_types=state.config.identifiers,
+        smtputf8=settings.smtputf8,
     )
 
 

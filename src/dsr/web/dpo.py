@@ -3,7 +3,7 @@ tasks and actions."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dsr.domain import references
 from dsr.domain.deadlines import receipt_date
 from dsr.domain.errors import DsrError, InvalidInput
 from dsr.domain.vocabulary import (
@@ -36,6 +37,7 @@ from dsr.models import Staff
 from dsr.models.base import utcnow
 from dsr.rendering import long_date
 from dsr.services.actions import ACTIONS, RequestActions
+from dsr.services.intake import kba_locks
 from dsr.services.requests import RequestFilters, RequestService
 from dsr.services.stats import bar_chart, monthly, register_rows
 from dsr.text import KIND_NAMES, STATUS_NAMES
@@ -44,7 +46,9 @@ from dsr.web.console import staff_page
 from dsr.web.pages import page_language, request_headline
 
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Reference = Annotated[str, PathParameter(pattern=r"^DSR-\d{4}-\d{6}$", max_length=16)]
+Reference = Annotated[
+    str, PathParameter(pattern=references.ROUTE_PATTERN, max_length=references.MAX_LENGTH)
+]
 
 KINDS = frozenset(kind.value for kind in LetterKind)
 LETTER_UNSENT = N_("not sent yet: print it and send it by post")
@@ -61,6 +65,8 @@ EVENT_TEXT = {
     "verification.code_resent": N_("New confirmation code sent"),
     "verification.failed": N_("Wrong confirmation code entered"),
     "verification.kba_checked": N_("Caller's answers checked on the phone"),
+    "verification.kba_locked": N_("Phone verification locked for this customer for 24 hours"),
+    "verification.kba_refused": N_("Phone check refused: a limit was reached"),
     "verification.code_to_email_on_file": N_("Code sent to the e-mail address on file"),
     "verification.letter_requested": N_("Letter to the postal address on file requested"),
     "request.verify": N_("Identity confirmed"),
@@ -79,6 +85,7 @@ EVENT_TEXT = {
     "letter.created": N_("Letter written"),
     "letter.sent": N_("Letter sent"),
     "download.used": N_("Package downloaded"),
+    "download.failed": N_("Wrong download code entered"),
     "request.reject": N_("Refused"),
     "request.withdraw": N_("Withdrawn"),
     "request.extended": N_("Deadline extended"),
@@ -196,6 +203,7 @@ class DpoController(Controller):
             )
         ).all()
         more = dict(query.items()) | {"cursor": result.next_cursor} if result.next_cursor else None
+        locks = await kba_locks(session, utcnow() - timedelta(hours=24))
         return staff_page(
             request,
             "dpo_dashboard.html",
@@ -206,6 +214,7 @@ class DpoController(Controller):
             statuses=[(s.value, gettext(language, STATUS_NAMES[s])) for s in RequestStatus],
             channels=[c.value for c in Channel],
             agents=list(agents),
+            kba_locks=[reference for reference, _ in locks],
             next_query="&".join(f"{k}={v}" for k, v in more.items()) if more else None,
         )
 
@@ -246,6 +255,7 @@ class DpoController(Controller):
         language = page_language(request)
         found = await request_service.visible(reference, actor)
         detail = await request_service.detail_of(found)
+        events, tasks, letters = detail.timeline or [], detail.tasks or [], detail.letters or []
         earlier = await request_service.earlier_requests(found)
         status = RequestStatus(found.status)
         today = receipt_date(utcnow(), request.app.state.settings.timezone)
@@ -277,10 +287,10 @@ class DpoController(Controller):
                         else ""
                     ),
                 )
-                for e in detail.timeline
+                for e in events
                 for local in [e.at.astimezone(zone)]
             ],
-            results={t.id: describe_result(t.result or {}, language) for t in detail.tasks},
+            results={t.id: describe_result(t.result or {}, language) for t in tasks},
             earlier=[
                 (
                     r.reference,
@@ -306,7 +316,7 @@ class DpoController(Controller):
                 and today <= found.due_on,
                 "withdraw": status.is_open,
             },
-            has_package=any(e.action == "package.built" for e in detail.timeline),
+            has_package=any(e.action == "package.built" for e in events),
             letters=[
                 (
                     letter,
@@ -314,7 +324,7 @@ class DpoController(Controller):
                     gettext(language, TITLES[LetterKind(letter.kind)]),
                     gettext(language, LETTER_CHANNELS.get(letter.channel or "", LETTER_UNSENT)),
                 )
-                for letter in detail.letters
+                for letter in letters
             ],
             pdf_available=soffice() is not None,
             notice=gettext(language, N_("Done.")) if notice else None,

@@ -164,7 +164,7 @@ class PublicController(Controller):
     async def confirm(
         self, request: Request[Any, Any, Any], link: Token, public_desk: NamedDependency[PublicDesk]
     ) -> Template:
-        confirmed = await public_desk.verification.confirm_link(link)
+        confirmed = await public_desk.confirm_link(link, client_address(request))
         if confirmed is None:
             return page(
                 request,

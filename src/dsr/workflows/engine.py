@@ -22,12 +22,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import TextClause
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dsr.db import next_reference_number, reference_for
+from dsr.db import next_reference_number
 from dsr.domain.errors import Conflict, InvalidTransition
+from dsr.domain.references import reference_for
 from dsr.domain.vocabulary import CLOSED_STATUSES, RequestStatus, VerificationLevel
 from dsr.models import Request, Subject
 from dsr.models.base import new_id, utcnow
-from dsr.security.audit import append_event
+from dsr.security.audit import append_event, new_event_row
 from dsr.workflows.lifecycle import EVENTS, next_status, targets_of
 
 
@@ -107,7 +108,13 @@ async def store_request(
         subject = {"created_at": utcnow(), **subject}
     if new.reference is None and session.get_bind().dialect.name == "postgresql":
         assert new.year is not None
-        event = {"at": utcnow(), "actor": actor.label, "payload": _received(new)}
+        event = new_event_row(
+            session,
+            actor=actor.label,
+            action=RECEIVED,
+            request_id=row["id"],
+            payload=_received(new),
+        )
         if alone and isinstance(session.bind, AsyncEngine):
             async with session.bind.connect() as own:
                 autocommit = await own.execution_options(isolation_level="AUTOCOMMIT")
@@ -130,7 +137,7 @@ async def store_request(
             actor=actor.label,
             action=RECEIVED,
             request_id=row["id"],
-            payload={"reference": row["reference"], **_received(new)},
+            payload=_received(new),
         )
     return row
 
@@ -151,8 +158,7 @@ async def _insert_numbered(
         "year": year,
         **{f"s_{name}": value for name, value in (subject or {}).items()},
         **{f"r_{name}": value for name, value in request.items() if name != "reference"},
-        "e_at": event["at"],
-        "e_actor": event["actor"],
+        **{f"e_{name}": value for name, value in event.items() if name != "payload"},
         "e_payload": json.dumps(event["payload"]),
     }
     return str((await connection.execute(statement, values)).scalar_one())
@@ -188,12 +194,9 @@ def _numbered_insert(subject: tuple[str, ...], request: tuple[str, ...]) -> Text
             VALUES ({", ".join(request_values)})
             RETURNING reference
         ), received AS (
-            INSERT INTO event (at, actor, request_id, action, payload)
-            VALUES (:e_at, :e_actor, :r_id, 'request.received', (
-                SELECT CAST(
-                    jsonb_build_object('reference', reference) || CAST(:e_payload AS jsonb)
-                    AS json)
-                FROM new_request))
+            INSERT INTO event (at, actor, request_id, action, payload, nonce, mac)
+            VALUES (:e_at, :e_actor, :e_request_id, :e_action, CAST(:e_payload AS json),
+                :e_nonce, :e_mac)
         )
         SELECT reference FROM new_request""")  # noqa: S608 - column names checked above
 
@@ -227,7 +230,9 @@ def _request_row(new: NewRequest) -> dict[str, Any]:
 
 
 def _received(new: NewRequest) -> dict[str, Any]:
-    """The receipt event's payload, but for the reference."""
+    """The receipt event's payload. Not the reference (the request row holds it): on
+    PostgreSQL the number is taken in the statement that stores the event, after dsr's
+    writer has signed the event's content."""
     return {"kind": new.kind, "channel": new.channel, "due_on": new.due_on.isoformat()}
 
 

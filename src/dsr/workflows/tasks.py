@@ -21,15 +21,15 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
-from sqlmodel import col, select
+from sqlalchemy import update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.connectors.base import EraseResult, ExportFile, ExportResult, FindResult, RectifyResult
 from dsr.domain import retry
 from dsr.models import Request, Task
 from dsr.security.audit import append_event
-from dsr.workflows import plan
+from dsr.workflows import plan, queue
 from dsr.workflows.engine import SYSTEM
 
 BASE_BACKOFF = timedelta(seconds=10)
@@ -78,36 +78,20 @@ async def claim(
     """Lease ready tasks to ``worker`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL). A task
     whose lease ran out with its attempts used up — its worker kept dying on it — is failed
     for the DPO instead of claimed again."""
-    rows = (
-        await session.exec(
-            select(Task.id, Task.status, Task.attempts)
-            .where(
-                or_(
-                    and_(col(Task.status) == plan.PENDING, col(Task.next_attempt_at) <= now),
-                    and_(col(Task.status) == plan.RUNNING, col(Task.lease_until) < now),
-                )
-            )
-            .order_by(col(Task.next_attempt_at))
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    lost = [r[0] for r in rows if r[1] == plan.RUNNING and r[2] >= max_attempts]
-    ids = [r[0] for r in rows if r[0] not in lost]
-    if ids:
-        await session.exec(
-            update(Task)
-            .where(col(Task.id).in_(ids))
-            .values(
-                status=plan.RUNNING,
-                lease_owner=worker,
-                lease_until=now + lease,
-                attempts=Task.attempts + 1,
-            )
-        )
-    for task_id in lost:
+    taken = await queue.claim(
+        session,
+        Task,
+        ready=plan.PENDING,
+        busy=plan.RUNNING,
+        now=now,
+        lease=lease,
+        batch=batch,
+        max_attempts=max_attempts,
+        owner={"lease_owner": worker},
+    )
+    for task_id in taken.lost:
         await give_up(session, await session.get_one(Task, task_id), WORKER_LOST)
-    return ids
+    return taken.claimed
 
 
 def holds(task: Task, worker: str) -> bool:
@@ -117,18 +101,7 @@ def holds(task: Task, worker: str) -> bool:
 
 async def complete(session: Any, task: Task, summary: dict[str, Any], now: datetime) -> None:
     """Mark ``task`` done with its summary (counts and categories, never personal data)."""
-    await session.exec(
-        update(Task)
-        .where(col(Task.id) == task.id)
-        .values(
-            status=plan.DONE,
-            result_summary=summary,
-            finished_at=now,
-            lease_owner=None,
-            lease_until=None,
-            error=None,
-        )
-    )
+    await _release(session, task, status=plan.DONE, result_summary=summary, finished_at=now)
     await append_event(
         session,
         actor=SYSTEM.label,
@@ -140,11 +113,7 @@ async def complete(session: Any, task: Task, summary: dict[str, Any], now: datet
 
 async def park(session: AsyncSession, task: Task, waiting_for: str) -> None:
     """The work waits for a person (``person``) or a processor's callback (``callback``)."""
-    await session.exec(
-        update(Task)
-        .where(col(Task.id) == task.id)
-        .values(status=plan.WAITING, lease_owner=None, lease_until=None, error=None)
-    )
+    await _release(session, task, status=plan.WAITING)
     await append_event(
         session,
         actor=SYSTEM.label,
@@ -155,33 +124,14 @@ async def park(session: AsyncSession, task: Task, waiting_for: str) -> None:
 
 
 async def retry_later(session: AsyncSession, task: Task, error: str, now: datetime) -> None:
-    await session.exec(
-        update(Task)
-        .where(col(Task.id) == task.id)
-        .values(
-            status=plan.PENDING,
-            next_attempt_at=now + backoff(task.attempts),
-            lease_owner=None,
-            lease_until=None,
-            error=error,
-        )
-    )
+    next_attempt = now + backoff(task.attempts)
+    await _release(session, task, status=plan.PENDING, next_attempt_at=next_attempt, error=error)
 
 
 async def give_up(session: AsyncSession, task: Task, error: str) -> None:
     """The task failed for good: the request needs the DPO's attention (retry, or done by
     hand)."""
-    await session.exec(
-        update(Task)
-        .where(col(Task.id) == task.id)
-        .values(
-            status=plan.FAILED,
-            next_attempt_at=None,
-            lease_owner=None,
-            lease_until=None,
-            error=error,
-        )
-    )
+    await _release(session, task, status=plan.FAILED, next_attempt_at=None, error=error)
     await session.exec(
         update(Request).where(col(Request.id) == task.request_id).values(needs_attention=True)
     )
@@ -221,6 +171,12 @@ async def resolve(
     """A person did the work (or decided it needs none) and says so in a note."""
     await session.exec(update(Task).where(col(Task.id) == task.id).values(note_enc=note_enc))
     await complete(session, task, {"resolved_by": actor}, now)
+
+
+async def _release(session: Any, task: Task, **values: Any) -> None:
+    """Write the task's new state; whatever it is, no worker holds it any more."""
+    values = {"error": None, **values, "lease_owner": None, "lease_until": None}
+    await session.exec(update(Task).where(col(Task.id) == task.id).values(**values))
 
 
 def summarise(result: Any) -> dict[str, Any]:
