@@ -6,16 +6,22 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test bench soak lint messages letters clean
 
+# `make run PORT=8100 SMTP_PORT=2525`: the web app's port and the dev mail catcher's.
+PORT ?= 8000
+SMTP_PORT ?= 1025
+RUN_ENV := DSR_BASE_URL=http://127.0.0.1:$(PORT) DSR_SMTP_URL=smtp://127.0.0.1:$(SMTP_PORT)
+
 $(STAMP): pyproject.toml
+	@echo "Installing dsr and its dependencies into $(VENV) (a few minutes the first time)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar off -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/dsr db upgrade
-	$(BIN)/dsr demo load
-	$(BIN)/dsr serve
+	$(RUN_ENV) $(BIN)/dsr db upgrade
+	$(RUN_ENV) $(BIN)/dsr demo load
+	$(RUN_ENV) $(BIN)/dsr serve --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests

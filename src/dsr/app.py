@@ -7,7 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import structlog
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -33,6 +33,7 @@ from dsr.security.audit_keys import AuditKey
 from dsr.security.ratelimit import RateLimiter, SharedHits
 from dsr.security.vault import Vault
 from dsr.settings import Settings, with_secrets
+from dsr.site import require_for_production
 from dsr.web.api import LetterController, RequestController, processor_callback
 from dsr.web.auth import CSRF_COOKIE, StaffAuthMiddleware, TokenCache, cookie_name
 from dsr.web.console import AdminController, ConsoleController, SignInController
@@ -47,11 +48,12 @@ from dsr.web.dependencies import (
     provide_request_service,
     provide_session,
 )
-from dsr.web.dev import demo_newsletter, dev_mail
+from dsr.web.dev import demo_newsletter, dev_mail, dev_mail_attachment
 from dsr.web.dpo import DpoController
 from dsr.web.errors import exception_handlers
 from dsr.web.headers import security_headers
 from dsr.web.public import PublicController
+from dsr.web.site_assets import site_logo, site_stylesheet
 from dsr.web.system import health, metrics
 from dsr.web.triage import TriageController
 
@@ -70,10 +72,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
     AuditKey.from_secret(settings.audit_key)  # validates DSR_AUDIT_KEY at start-up
     smtp = SmtpConfig.from_url(settings.smtp_url)  # validates DSR_SMTP_URL at start-up
-    templates = new_environment()
+    if settings.is_production:
+        require_for_production(config.site, settings.config)
+    templates = new_environment(config.site)
     https = settings.https
     catcher = (
-        MailCatcher(host=smtp.host, port=smtp.port)
+        MailCatcher(host=smtp.host, port=smtp.port, directory=settings.var_dir / "mail")
         if not settings.is_production and settings.dev_mail_catcher
         else None
     )
@@ -109,14 +113,23 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     handlers: list[ControllerRouterHandler] = [
         PublicController,
-        TriageController,
-        SignInController,
-        ConsoleController,
-        AdminController,
-        DpoController,
+        # Staff pages: German and English only (dsr.web.pages.offered_languages).
+        Router(
+            path="/",
+            route_handlers=[
+                SignInController,
+                ConsoleController,
+                AdminController,
+                DpoController,
+                TriageController,
+            ],
+            opt={"staff": True},
+        ),
         RequestController,
         LetterController,
         processor_callback,
+        site_stylesheet,
+        site_logo,
         health,
         metrics,
         create_static_files_router(
@@ -126,7 +139,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if not settings.is_production:
         handlers.append(demo_newsletter)
     if catcher:
-        handlers.append(dev_mail)
+        handlers.extend([dev_mail, dev_mail_attachment])
 
     return Litestar(
         route_handlers=handlers,
@@ -165,7 +178,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             cookie_samesite="strict",
             exclude=["/api/", "/demo/"],
         ),
-        response_headers=security_headers(https),
+        response_headers=security_headers(https, image_origin=config.site.logo_origin),
         exception_handlers=exception_handlers(),
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

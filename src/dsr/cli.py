@@ -76,7 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     load = demo.add_parser("load", help="demo shop, dsr.yaml and staff users (idempotent)")
     load.add_argument("--customers", type=_positive, default=200, metavar="N")
     load.add_argument("--store-url", default=None, help="put the shop into this database")
-    load.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    load.add_argument(
+        "--redis-url",
+        default=None,
+        metavar="URL",
+        help="also put a few session keys into this Redis database (default: no Redis)",
+    )
     load.set_defaults(run=_demo_load)
 
     db = commands.add_parser("db", help="our own database").add_subparsers(metavar="ACTION")
@@ -234,14 +239,17 @@ def _serve(args: argparse.Namespace) -> int:
     # X-Forwarded-For is believed only from the proxies the operator lists (uvicorn's own
     # default, 127.0.0.1, let any local process choose the address every per-IP limit counts)
     if args.workers == 1:
-        uvicorn.run(
-            create_app(settings),
-            host=args.host,
-            port=args.port,
-            log_level="warning",
-            proxy_headers=bool(proxies),
-            forwarded_allow_ips=proxies,
-        )
+        app = create_app(settings)
+        sock = _listening_socket(args.host, args.port)
+        print(serve_banner(settings, args.host, sock.getsockname()[1]), flush=True)
+        uvicorn.Server(
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                proxy_headers=bool(proxies),
+                forwarded_allow_ips=proxies,
+            )
+        ).run(sockets=[sock])
         return 0
     if make_url(settings.database_url).get_backend_name() == "sqlite":
         raise ConfigError("several web processes need PostgreSQL (SQLite has one writer)")
@@ -257,8 +265,23 @@ def _serve(args: argparse.Namespace) -> int:
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies,
     )
-    Multiprocess(config, sockets=[_listening_socket(args.host, args.port)]).run()
+    sock = _listening_socket(args.host, args.port)
+    print(serve_banner(settings, args.host, sock.getsockname()[1]), flush=True)
+    Multiprocess(config, sockets=[sock]).run()
     return 0
+
+
+def serve_banner(settings: Settings, host: str, port: int) -> str:
+    """The one line ``dsr serve`` prints once it listens: where, and which pages to open."""
+    from dsr.notify.smtp import SmtpConfig
+
+    shown = f"[{host}]" if ":" in host else host
+    address = f"http://{shown}:{port}"
+    pages = [f"{address}/ (the person's pages)", f"{address}/login (staff)"]
+    if not settings.is_production and settings.dev_mail_catcher:
+        smtp = SmtpConfig.from_url(settings.smtp_url)
+        pages.append(f"{address}/dev/mail (mail caught on {smtp.host}:{smtp.port})")
+    return f"dsr: serving on {address} - open " + ", ".join(pages)
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -317,6 +340,10 @@ def _config_check(args: argparse.Namespace) -> int:
 
     settings = _settings()
     config = load_config(settings.config, required=True)
+    if settings.is_production:
+        from dsr.site import require_for_production
+
+        require_for_production(config.site, settings.config)
 
     from dsr.connectors.sql import SqlConnector
 
@@ -387,9 +414,6 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _demo_load(args: argparse.Namespace) -> int:
-    from redis import Redis
-    from redis.exceptions import RedisError
-
     from dsr import demo
     from dsr.domain.deadlines import receipt_date
     from dsr.models.base import utcnow
@@ -407,13 +431,10 @@ def _demo_load(args: argparse.Namespace) -> int:
         demo.load_shop(shop, args.customers, receipt_date(utcnow(), settings.timezone))
     )
     redis_url: str | None = args.redis_url
-    try:
-        Redis.from_url(args.redis_url, socket_connect_timeout=1).ping()
-    except (RedisError, OSError):
-        print(f"sessions: Redis at {args.redis_url} not reachable, the demo goes without it")
-        redis_url = None
-    if redis_url and asyncio.run(demo.load_sessions(redis_url, shown)):
-        print(f"sessions: a few session keys in {redis_url}")
+    if redis_url is not None:
+        if not asyncio.run(demo.load_sessions(redis_url, shown)):
+            raise ConfigError(f"Redis at {_without_password(redis_url)} is not reachable")
+        print(f"sessions: {len(shown)} session keys (session:*) in {_without_password(redis_url)}")
     config = demo.demo_config(shop, settings.var_dir, redis_url, settings.base_url)
     if demo.write_config(settings.config, config):
         print(f"config: wrote {settings.config}")
@@ -443,10 +464,22 @@ def _demo_load(args: argparse.Namespace) -> int:
     print("staff users (shown once):")
     for line in _with_database(staff):
         print(line)
-    print("demo customers to try (e-mail, customer number):")
+    print("demo customers to try (the web form takes the e-mail; the phone check the rest):")
     for customer in shown:
-        print(f"  {customer.name}: {customer.email}, {customer.customer_no}")
+        print(f"  {customer.name}: {customer.email}")
+        invoice = (
+            f"last invoice {customer.last_invoice_on} over {customer.last_invoice_total}"
+            if customer.last_invoice_on is not None
+            else "no invoice"
+        )
+        print(f"    customer number {customer.customer_no}, PIN {customer.phone_pin}, {invoice}")
     return 0
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

@@ -23,6 +23,8 @@ from pydantic import (
 )
 
 from dsr.domain.errors import ConfigError
+from dsr.domain.vocabulary import Language
+from dsr.site import Site
 
 Text = str | dict[Literal["de", "en"], str]
 
@@ -130,12 +132,18 @@ Field_ = Literal["name", "email", "phone", "postal_address", "customer_number"]
 
 
 def localized(text: Text | None, language: str) -> str:
-    """``text`` in ``language``: the string itself, or that language's entry, else German."""
+    """``text`` in ``language``: the string itself, or that language's entry, else the entry
+    of its letter language (English for the person's other languages), else German."""
     if text is None:
         return ""
     if isinstance(text, str):
         return text
-    chosen = text.get(language) or text.get("de")  # type: ignore[call-overload]
+    fallback = Language(language).letters.value if language in set(Language) else "de"
+    chosen = (
+        text.get(language)  # type: ignore[call-overload]
+        or text.get(fallback)  # type: ignore[call-overload]
+        or text.get("de")
+    )
     return chosen or next(iter(text.values()), "")
 
 
@@ -477,6 +485,7 @@ class MailboxConfig(_Strict):
 
 class DsrConfig(_Strict):
     controller: Controller = Controller()
+    site: Site = Site()
     policies: Policies = Policies()
     identifiers: list[IdentifierType] = Field(default_factory=list)
     processing: list[ProcessingRecord] = Field(default_factory=list)

@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 from faker import Faker
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from dsr.db import async_url
 
@@ -104,9 +104,14 @@ TICKET_SUBJECTS = ["Rechnung unklar", "Lieferung verspätet", "Tarifwechsel", "K
 
 @dataclass(frozen=True, slots=True)
 class DemoCustomer:
+    """A customer the demo offers to try, with the facts an agent checks on the phone."""
+
     name: str
     email: str
     customer_no: str
+    phone_pin: str
+    last_invoice_on: date | None
+    last_invoice_total: Decimal | None
 
 
 def shop_url(var_dir: Path, store_url: str | None) -> str:
@@ -127,15 +132,36 @@ async def load_shop(url: str, count: int, today: date, progress: bool = True) ->
         if existing < count:
             await _fill(engine, existing, count, today, progress)
         async with engine.connect() as connection:
-            rows = (
-                await connection.execute(
-                    sa.select(customers.c.name, customers.c.email, customers.c.customer_no)
-                    .order_by(customers.c.id)
-                    .limit(3)
-                )
-            ).all()
+            return await customers_to_try(connection)
     finally:
         await engine.dispose()
+
+
+async def customers_to_try(connection: AsyncConnection, count: int = 3) -> list[DemoCustomer]:
+    """The first ``count`` customers nobody has erased yet (an erasure nulls the PIN and
+    hashes the address), each with the facts of their latest invoice."""
+    latest = (
+        sa.select(invoices.c.issued_on, invoices.c.total)
+        .where(invoices.c.customer_id == customers.c.id)
+        .order_by(invoices.c.issued_on.desc(), invoices.c.id.desc())
+        .limit(1)
+        .correlate(customers)
+    )
+    rows = (
+        await connection.execute(
+            sa.select(
+                customers.c.name,
+                customers.c.email,
+                customers.c.customer_no,
+                customers.c.phone_pin,
+                latest.with_only_columns(invoices.c.issued_on).scalar_subquery(),
+                latest.with_only_columns(invoices.c.total).scalar_subquery(),
+            )
+            .where(customers.c.phone_pin.is_not(None), customers.c.email.contains("@"))
+            .order_by(customers.c.id)
+            .limit(count)
+        )
+    ).all()
     return [DemoCustomer(*row) for row in rows]
 
 
@@ -404,6 +430,12 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
                 "managing_directors": ["Maria Beispiel", "Jonas Muster"],
             },
             "dpo": {"name": "Dr. Datenschutz", "email": "dsb@example.org"},
+        },
+        "site": {
+            "imprint_url": "https://www.example.org/impressum",
+            "privacy_url": "https://www.example.org/datenschutz",
+            "accent_color": "#0b5cad",
+            "phone": "+49 201 1234567",
         },
         "processing": DEMO_PROCESSING,
         "stores": stores,

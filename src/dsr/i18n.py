@@ -1,11 +1,14 @@
-"""User-facing text: gettext catalogs (Babel), German by default, English available.
+"""User-facing text: gettext catalogs (Babel), German by default.
 
-Message ids are English; ``locale/de/LC_MESSAGES/messages.po`` holds the German text. Mark
-text for extraction with ``_()`` in templates and ``N_()`` in Python.
+Message ids are English; ``locale/<code>/LC_MESSAGES/messages.po`` holds each language's
+text (German complete; the person's other languages complete for what the person sees, the
+files of ``babel-person.cfg``). Mark text for extraction with ``_()`` in templates and ``N_()``
+in Python.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import lru_cache
 from gettext import NullTranslations
 from io import BytesIO
@@ -78,7 +81,7 @@ MESSAGES: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=16)
 def translations(language: Language) -> NullTranslations:
     """The catalog of ``language``, compiled from its .po file on first use."""
     po = LOCALE_DIR / language.value / "LC_MESSAGES" / "messages.po"
@@ -100,10 +103,16 @@ def message(code: str, language: Language) -> str:
     return gettext(language, MESSAGES.get(code) or MESSAGES["invalid_value"])
 
 
-def pick_language(accept_language: str | None, requested: str | None = None) -> Language:
-    """An explicit choice wins; then the best supported Accept-Language; else German."""
-    if requested in {"de", "en"}:
-        return Language(requested)
+def pick_language(
+    accept_language: str | None,
+    requested: str | None = None,
+    among: Collection[Language] = tuple(Language),
+) -> Language:
+    """An explicit choice wins; then the best Accept-Language ``among`` those offered; else
+    German."""
+    offered = {language.value: language for language in among}
+    if requested in offered:
+        return offered[requested]
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate((accept_language or "")[:500].split(",")):
         tag, _, params = part.strip().partition(";")
@@ -113,8 +122,8 @@ def pick_language(accept_language: str | None, requested: str | None = None) -> 
                 quality = float(params.strip()[2:])
             except ValueError:
                 quality = 0.0
-        ranked.append((-quality, position, tag.strip().lower()[:2]))
+        ranked.append((-quality, position, tag.strip().lower().split("-")[0]))
     for negative_quality, _, tag in sorted(ranked):
-        if tag in {"de", "en"} and negative_quality < 0:
-            return Language(tag)
+        if tag in offered and negative_quality < 0:
+            return offered[tag]
     return Language.DE

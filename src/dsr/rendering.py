@@ -12,28 +12,37 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from dsr.domain.vocabulary import Language
 from dsr.i18n import translations
+from dsr.site import Site
 
 TEMPLATE_DIR = Path(__file__).parent / "web" / "templates"
-_DATE_LOCALE = {Language.DE: "de_DE", Language.EN: "en_GB"}
 
 
 def long_date(day: date, language: Language) -> str:
-    """``7. April 2026`` / ``7 April 2026``."""
-    return format_date(day, format="long", locale=_DATE_LOCALE[language])
+    """``7. April 2026`` / ``7 April 2026`` / ``7 Nisan 2026``."""
+    return format_date(day, format="long", locale=language.locale)
 
 
-def new_environment() -> Environment:
-    return Environment(
+def new_environment(site: Site | None = None) -> Environment:
+    """Templates for pages and mails; ``site`` (dsr.yaml ``site:``) is shown by both."""
+    environment = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(["html"], default_for_string=False),
         undefined=StrictUndefined,
         auto_reload=False,
     )
+    environment.globals["site"] = site or Site()
+    return environment
 
 
 def language_globals(language: Language) -> dict[str, Any]:
-    """What every template gets for its language: ``_`` and ``lang``."""
-    return {"_": translations(language).gettext, "lang": language.value}
+    """What every template gets for its language: ``_``, ``lang``, ``dir`` (ltr or rtl) and
+    ``letters_lang``, the language of the request's letters."""
+    return {
+        "_": translations(language).gettext,
+        "lang": language.value,
+        "dir": language.direction,
+        "letters_lang": language.letters.value,
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,7 +170,7 @@ async def running_worker(
     connectors: Mapping[str, Connector],
 ) -> AsyncIterator[Runner]:
     """The runner and the outbox on a scheduler tick, for as long as the context lasts."""
-    mail = new_environment()
+    mail = new_environment(config.site)
 
     def letters(session: AsyncSession) -> LetterOffice:
         return LetterOffice.for_settings(session, settings, config, vault, mail)

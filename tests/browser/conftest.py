@@ -77,8 +77,6 @@ def _serve(tmp_path: Path, demo: bool) -> Iterator[Any]:
                 "load",
                 "--customers",
                 "20",
-                "--redis-url",
-                "redis://127.0.0.1:1/0",
             ],
             env=env,
             check=True,

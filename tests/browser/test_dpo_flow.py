@@ -57,7 +57,7 @@ def test_dpo_desk(browser: Any, demo_server: tuple[str, str]) -> None:
         r"dana\s+\(dpo\s*\) password (\S+)\s+TOTP secret (\S+)\s+API token (\S+)", loaded
     )
     anna = re.search(r"anna\s+\(agent\) password \S+\s+TOTP secret \S+\s+API token (\S+)", loaded)
-    customer = re.search(r": (\S+@example\.org), K100001", loaded)
+    customer = re.search(r": (\S+@example\.org)\n\s+customer number K100001,", loaded)
     assert dana and anna and customer, loaded
     overdue = _letter(server, anna.group(1), 40, "late@example.net")
     recent = _letter(server, anna.group(1), 3, "recent@example.net")

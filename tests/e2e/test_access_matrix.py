@@ -87,6 +87,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/demo/newsletter"): Access.SIGNED,  # the demo processor
     ("GET", "/health"): Access.PUBLIC,
     ("GET", "/metrics"): Access.PUBLIC,
+    ("GET", "/site.css"): Access.PUBLIC,  # the accent colour of dsr.yaml site:
+    ("GET", "/site/logo"): Access.PUBLIC,
     ("GET", "/schema"): Access.PUBLIC,
     ("GET", "/schema/openapi.json"): Access.PUBLIC,
     ("GET", "/schema/{path:str}"): Access.PUBLIC,

@@ -137,9 +137,9 @@ async def test_known_and_unknown_addresses_get_identical_pages(web_client: Clien
 
 async def test_english_by_choice_and_by_browser_language(web_client: Client) -> None:
     german = await web_client.get("/")
-    assert '<html lang="de">' in german.text and "Ihre Datenschutzrechte" in german.text
+    assert '<html lang="de" dir="ltr">' in german.text and "Ihre Datenschutzrechte" in german.text
     english = await web_client.get("/", headers={"accept-language": "en-GB,en;q=0.9"})
-    assert '<html lang="en">' in english.text and "Make a request" in english.text
+    assert '<html lang="en" dir="ltr">' in english.text and "Make a request" in english.text
     chosen = await web_client.get("/request?lang=en")
     assert "Send request" in chosen.text
     assert "dsr_lang=en" in chosen.headers.get("set-cookie", "")
@@ -177,7 +177,10 @@ async def test_the_dev_mail_page_exists_only_in_demo_mode(settings: Settings) ->
         }
     )
     (settings.var_dir).mkdir(parents=True, exist_ok=True)
-    (settings.var_dir / "none.yaml").write_text("controller: {name: Test GmbH}\n")
+    (settings.var_dir / "none.yaml").write_text(
+        "controller: {name: Test GmbH}\n"
+        "site: {imprint_url: 'https://e.org/i', privacy_url: 'https://e.org/p'}\n"
+    )
     async with AsyncTestClient(app=create_app(production)) as client:
         assert (await client.get("/dev/mail")).status_code == 404
 

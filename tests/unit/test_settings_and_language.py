@@ -48,7 +48,38 @@ def test_settings_come_from_dsr_environment_variables(monkeypatch: pytest.Monkey
         ("de", "en", Language.EN),
         ("en;q=0", None, Language.DE),
         ("en;q=bogus", None, Language.DE),
+        ("tr-TR,tr;q=0.9,de;q=0.8", None, Language.TR),
+        ("fr, pl;q=0.7, en;q=0.5", None, Language.PL),
+        ("ru-RU", None, Language.RU),
+        ("uk, ru;q=0.9", None, Language.UK),
+        ("ar-EG,ar;q=0.9", None, Language.AR),
+        ("ar", "de", Language.DE),
+        ("de", "ar", Language.AR),
+        ("de", "xx", Language.DE),
     ],
 )
 def test_language_choice(header: str | None, requested: str | None, language: Language) -> None:
     assert pick_language(header, requested) is language
+
+
+@pytest.mark.parametrize(
+    ("header", "requested", "language"),
+    [("tr-TR, en;q=0.5", None, Language.EN), ("ar", None, Language.DE), (None, "ru", Language.DE)],
+)
+def test_staff_pages_choose_between_german_and_english_only(
+    header: str | None, requested: str | None, language: Language
+) -> None:
+    assert pick_language(header, requested, among=(Language.DE, Language.EN)) is language
+
+
+def test_letters_are_german_or_english_and_arabic_is_written_right_to_left() -> None:
+    assert [language.letters for language in Language] == [
+        Language.DE,
+        Language.EN,
+        Language.EN,
+        Language.EN,
+        Language.EN,
+        Language.EN,
+        Language.EN,
+    ]
+    assert [language for language in Language if language.direction == "rtl"] == [Language.AR]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -52,8 +53,64 @@ class VerificationLevel(StrEnum):
 
 
 class Language(StrEnum):
+    """The languages of the person's pages and e-mails; what each one needs is its record in
+    ``LANGUAGES`` below (and its catalog, see README "Translations")."""
+
     DE = "de"
     EN = "en"
+    TR = "tr"
+    PL = "pl"
+    RU = "ru"
+    UK = "uk"
+    AR = "ar"
+
+    @property
+    def native_name(self) -> str:
+        """The language's own name, for the language switch."""
+        return LANGUAGES[self].native_name
+
+    @property
+    def locale(self) -> str:
+        """The Babel locale of its dates."""
+        return LANGUAGES[self].locale
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if LANGUAGES[self].rtl else "ltr"
+
+    @property
+    def letters(self) -> Language:
+        """The language of this request's letters: German or English."""
+        return LANGUAGES[self].letters
+
+    @property
+    def for_staff(self) -> bool:
+        """Staff pages (console, desk, admin) are German and English only."""
+        return self in LETTER_LANGUAGES
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageRecord:
+    native_name: str
+    locale: str
+    letters: Language
+    rtl: bool = False
+
+
+# Letters are legal documents in the controller's languages, German and English (one Word
+# template each). A request in another language gets English letters — a person who did not
+# choose German most likely reads English — and the e-mail carrying one says so in their
+# own language.
+LETTER_LANGUAGES = (Language.DE, Language.EN)
+LANGUAGES: dict[Language, LanguageRecord] = {
+    Language.DE: LanguageRecord("Deutsch", "de_DE", letters=Language.DE),
+    Language.EN: LanguageRecord("English", "en_GB", letters=Language.EN),
+    Language.TR: LanguageRecord("Türkçe", "tr_TR", letters=Language.EN),
+    Language.PL: LanguageRecord("Polski", "pl_PL", letters=Language.EN),
+    Language.RU: LanguageRecord("Русский", "ru_RU", letters=Language.EN),
+    Language.UK: LanguageRecord("Українська", "uk_UA", letters=Language.EN),
+    Language.AR: LanguageRecord("العربية", "ar", letters=Language.EN, rtl=True),
+}
 
 
 class Role(StrEnum):

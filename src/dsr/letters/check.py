@@ -17,7 +17,7 @@ from dsr.demo import DEMO_PROCESSING
 from dsr.domain import refusals
 from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.identity import Identity
-from dsr.domain.vocabulary import Language, RejectionGround, RequestKind
+from dsr.domain.vocabulary import LETTER_LANGUAGES, Language, RejectionGround, RequestKind
 from dsr.letters.catalog import LetterKind, fields_of
 from dsr.letters.facts import Writer
 from dsr.letters.render import LetterTemplateError, placeholders, render_docx
@@ -252,7 +252,7 @@ def check_templates(directory: Path) -> list[str]:
     """Problems with the templates in ``directory``, one line each; empty when all is well."""
     problems: list[str] = []
     config = specimen_config()
-    for language in Language:
+    for language in LETTER_LANGUAGES:
         for kind in LetterKind:
             path = directory / language.value / f"{kind.value}.docx"
             if not path.is_file():

@@ -188,7 +188,10 @@ class Writer:
         web = (authority.web or "").removeprefix("https://").removeprefix("http://")
         given = authority.explained
         # Only in a language that has its own explanation (the German name needs none).
-        explained = given.get(self.language.value, "") if isinstance(given, dict) else given
+        if isinstance(given, dict):
+            explained = next((v for k, v in given.items() if k == self.language.value), "")
+        else:
+            explained = given or ""
         return {
             "name": authority.name,
             "explained": f" ({explained})" if explained else "",

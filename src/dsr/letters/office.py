@@ -99,7 +99,7 @@ class LetterOffice:
         )
 
     def writer(self, request: Request) -> Writer:
-        return Writer(self.config, Language(request.language))
+        return Writer(self.config, Language(request.language).letters)
 
     def today(self) -> date:
         return receipt_date(utcnow(), self.timezone)
@@ -146,7 +146,7 @@ class LetterOffice:
         """Art. 12(4)/(5), 17(3), 21(1) s. 2, 15(4), §§ 29, 34, 35 BDSG or Art. 11(2): the
         ground's wording, the DPO's reasons, complaint and court."""
         writer = self.writer(request)
-        language = Language(request.language).value
+        language = Language(request.language).letters.value  # the grounds' wording: de, en
         kind = LetterKind.UNVERIFIABLE if ground.identity else LetterKind.REFUSAL
         facts = (
             writer.unverifiable(reason) if ground.identity else writer.refusal(ground, reason, fee)
@@ -296,7 +296,7 @@ class LetterOffice:
                 letter,
                 "letter",
                 N_("Your request %(reference)s: our letter"),
-                title=gettext(Language(letter.language), TITLES[LetterKind(letter.kind)]),
+                title=gettext(Language(request.language), TITLES[LetterKind(letter.kind)]),
             )
         elif delivery is Delivery.DOWNLOAD:
             artifact = await self._customer_copy(request, letter)
@@ -402,7 +402,7 @@ class LetterOffice:
         return sent
 
     async def _archive(self, request: Request, kind: LetterKind, context: dict[str, Any]) -> Letter:
-        language = Language(request.language)
+        language = Language(request.language).letters
         template = self.template(kind, language)
         properties = Properties(
             title=f"{gettext(language, TITLES[kind])} – {request.reference}",

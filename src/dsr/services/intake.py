@@ -252,7 +252,7 @@ class PhoneIntake:
             action="verification.letter_requested",
             request_id=request.id,
         )
-        doubt = gettext(Language(request.language), PHONE_DOUBT)
+        doubt = gettext(Language(request.language).letters, PHONE_DOUBT)
         await self.verification.letters.ask_identity(request, doubt)
 
     async def _compare(self, given: dict[str, str]) -> dict[str, bool]:

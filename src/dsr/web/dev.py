@@ -8,21 +8,77 @@ from datetime import date
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.params import FromPath
 from litestar.response import Template
 
 from dsr.config import ColumnSpec, HttpStore, SqlStore, SqlTable
 from dsr.connectors.base import Identifiers
 from dsr.connectors.http import verify_signature
 from dsr.connectors.sql import SqlConnector
+from dsr.domain.errors import NotFound
 from dsr.i18n import N_
+from dsr.web.headers import CONTENT_SECURITY_POLICY
 from dsr.web.pages import page
 
+# What the HTML part of a caught mail may do inside its sandboxed frame: show itself and
+# inline images, nothing else (the page's own CSP applies on top).
+MAIL_FRAME_POLICY = (
+    '<meta http-equiv="Content-Security-Policy" '
+    "content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">"
+)
 
-@get("/dev/mail", include_in_schema=False)
+
+@get(
+    "/dev/mail",
+    include_in_schema=False,
+    # A srcdoc frame inherits this page's policy: let the mails' inline styles apply (the
+    # frames run no script and have no origin; nothing on the page itself is unescaped).
+    response_headers=[
+        ResponseHeader(
+            name="Content-Security-Policy",
+            value=CONTENT_SECURITY_POLICY.replace(
+                "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+            ),
+        )
+    ],
+)
 async def dev_mail(request: Request[Any, Any, Any]) -> Template:
     catcher = request.app.state.mail_catcher
     mails = list(reversed(catcher.mails)) if catcher else []
-    return page(request, "dev_mail.html", N_("Dev mail catcher"), mails=mails)
+    return page(
+        request,
+        "dev_mail.html",
+        N_("Dev mail catcher"),
+        mails=mails,
+        catcher=catcher,
+        frame_policy=MAIL_FRAME_POLICY,
+    )
+
+
+@get("/dev/mail/{key:str}/{index:int}", include_in_schema=False)
+async def dev_mail_attachment(
+    request: Request[Any, Any, Any], key: FromPath[str], index: FromPath[int]
+) -> Response[bytes]:
+    mail = request.app.state.mail_catcher.find(key)
+    attachments = mail.attachments if mail is not None else []
+    if not 0 <= index < len(attachments):
+        raise NotFound()
+    attachment = attachments[index]
+    return Response(
+        attachment.content,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{safe_filename(attachment.filename)}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def safe_filename(name: str) -> str:
+    """A mail's attachment name as a header value: printable ASCII without quotes or slashes."""
+    kept = "".join(c for c in name if c.isascii() and c.isprintable() and c not in '"\\/;')
+    return kept.strip() or "attachment"
 
 
 @post("/demo/newsletter", include_in_schema=False, status_code=200)

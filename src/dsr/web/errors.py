@@ -28,9 +28,9 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from dsr.domain import errors
-from dsr.i18n import MESSAGES, N_, gettext, message, pick_language
+from dsr.i18n import MESSAGES, N_, gettext, message
 from dsr.letters.render import LetterTemplateError
-from dsr.web.pages import page
+from dsr.web.pages import page, page_language
 
 log = structlog.get_logger("dsr.web")
 
@@ -94,9 +94,7 @@ def problem(
     fields: dict[str, str] | None = None,
 ) -> Response[Any]:
     """Problem details for the API, an error page for people."""
-    language = pick_language(
-        request.headers.get("accept-language"), request.query_params.get("lang")
-    )
+    language = page_language(request)  # the language page() renders the rest of the page in
     if not wants_json(request):
         return page(
             request,

@@ -10,9 +10,18 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def security_headers(https: bool) -> list[ResponseHeader]:
+def content_security_policy(image_origin: str | None = None) -> str:
+    """The policy, allowing images also from ``image_origin`` (a logo served elsewhere)."""
+    if image_origin is None:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace(
+        "img-src 'self' data:;", f"img-src 'self' data: {image_origin};"
+    )
+
+
+def security_headers(https: bool, image_origin: str | None = None) -> list[ResponseHeader]:
     headers = [
-        ResponseHeader(name="Content-Security-Policy", value=CONTENT_SECURITY_POLICY),
+        ResponseHeader(name="Content-Security-Policy", value=content_security_policy(image_origin)),
         ResponseHeader(name="Referrer-Policy", value="no-referrer"),
         ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
         ResponseHeader(name="X-Frame-Options", value="DENY"),

@@ -18,11 +18,24 @@ from dsr.text import KIND_NAMES, STATUS_NAMES
 LANGUAGE_COOKIE = "dsr_lang"
 
 
+STAFF_LANGUAGES = tuple(language for language in Language if language.for_staff)
+
+
+def offered_languages(request: Request[Any, Any, Any]) -> tuple[Language, ...]:
+    """Every language on the person's pages; German and English on staff pages (their
+    handlers carry ``opt={"staff": True}``)."""
+    handler = request.scope.get("route_handler")
+    if handler is not None and handler.opt.get("staff"):
+        return STAFF_LANGUAGES
+    return tuple(Language)
+
+
 def page_language(request: Request[Any, Any, Any]) -> Language:
     """``?lang=`` wins, then the cookie it set, then Accept-Language; German by default."""
     return pick_language(
         request.headers.get("accept-language"),
         request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE),
+        among=offered_languages(request),
     )
 
 
@@ -45,7 +58,7 @@ def page(
 ) -> Template:
     language = page_language(request)
     cookies = []
-    if request.query_params.get("lang") in {"de", "en"}:
+    if request.query_params.get("lang") == language.value:
         cookies.append(
             Cookie(
                 key=LANGUAGE_COOKIE,
@@ -60,6 +73,7 @@ def page(
         template_name=template,
         context={
             **language_globals(language),
+            "languages": offered_languages(request),
             "title": gettext(language, title),
             "controller": request.app.state.config.controller,
             **context,
