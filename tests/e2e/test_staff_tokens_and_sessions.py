@@ -47,7 +47,7 @@ async def staff_client(staff_settings: Settings) -> AsyncIterator[Client]:
 
 
 async def _tokens(settings: Settings, name: str, role: Role, *labels: str) -> list[str]:
-    database = Database.from_url(settings.database_url)
+    database = Database.from_settings(settings)
     try:
         async with database.session_scope() as session:
             cipher = FieldCipher.from_config(settings.encryption_keys)
@@ -103,7 +103,7 @@ async def test_resetting_password_and_totp_revokes_the_persons_api_tokens(
     assert reset.status_code == 200
     assert (await staff_client.get("/api/v1/requests", headers=_bearer(anna))).status_code == 401
     assert (await staff_client.get("/api/v1/requests", headers=_bearer(other))).status_code == 200
-    database = Database.from_url(staff_settings.database_url)
+    database = Database.from_settings(staff_settings)
     try:
         async with database.session_scope() as session:
             assert await actor_for_token(session, anna) is None  # in every process, not cached
@@ -125,7 +125,7 @@ async def test_the_admin_page_lists_tokens_and_revokes_one_by_one(
     assert "nightly export" in page.text and "report" in page.text
     assert first not in page.text and second not in page.text  # never the token itself
     rows = re.findall(r'action="/admin/tokens/([0-9a-f-]{36})/revoke"', page.text)
-    database = Database.from_url(staff_settings.database_url)
+    database = Database.from_settings(staff_settings)
     try:
         async with database.session_scope() as session:
             stored = {
@@ -199,7 +199,7 @@ def test_token_list_and_revoke_on_the_command_line(
     import asyncio
 
     async def who(token: str) -> Any:
-        database = Database.from_url(staff_settings.database_url)
+        database = Database.from_settings(staff_settings)
         try:
             async with database.session_scope() as session:
                 return await actor_for_token(session, token)
