@@ -180,6 +180,9 @@ async def test_killed_workers_and_a_database_restart_lose_nothing_and_repeat_not
         letters_dir=str(ROOT / "templates" / "letters"),
         log_level="WARNING",
     )
+    # Durability, not PDF: without LibreOffice on the workers' PATH the letters go out as
+    # DOCX (converting 250 letters would take the test's time, not test the runner).
+    env["PATH"] = str(Path(sys.executable).parent)
     log = (tmp_path / "workers.log").open("ab")
     rng = random.Random(4711)  # noqa: S311 - fault timing, not security
     kills = restarts = mid_work = 0

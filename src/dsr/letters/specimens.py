@@ -12,7 +12,7 @@ from typing import Any
 
 from dsr.domain import refusals
 from dsr.domain.identity import Identity
-from dsr.domain.vocabulary import Language, RejectionGround, RequestKind
+from dsr.domain.vocabulary import LETTER_LANGUAGES, RejectionGround, RequestKind
 from dsr.letters.catalog import LetterKind
 from dsr.letters.check import SPECIMEN_PERSON, specimen, specimen_config
 from dsr.letters.render import PDF_FILTER, render_docx, soffice
@@ -55,7 +55,7 @@ def write_specimens(templates: Path, target: Path) -> list[Path]:
     """Render every variant in every language into ``target/<lang>/``; the DOCX files."""
     config = specimen_config()
     written = []
-    for language in Language:
+    for language in LETTER_LANGUAGES:  # letters are German or English
         directory = target / language.value
         directory.mkdir(parents=True, exist_ok=True)
         for variant in variants():
