@@ -19,6 +19,7 @@ from dsr.config import DsrConfig
 from dsr.connectors.base import Connector
 from dsr.db import Database, claim_once
 from dsr.letters.office import LetterOffice
+from dsr.letters.render import remove_stale_scratch
 from dsr.logging import error_fields
 from dsr.models.base import utcnow
 from dsr.notify.outbox import deliver_due
@@ -202,6 +203,7 @@ async def running_worker(
         settings.audit_anchor_path,
         mailbox,
     )
+    remove_stale_scratch()  # letters in the clear that a killed worker's conversion left
     scheduler = build_scheduler(jobs, settings.tick_seconds)
     scheduler.start()
     try:

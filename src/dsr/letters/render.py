@@ -145,12 +145,32 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+PDF_SCRATCH = "dsr-pdf-"  # the prefix of to_pdf's private directories
+
+
+def remove_stale_scratch(older_than: float = 600.0) -> int:
+    """Remove conversion directories a killed process left behind (they hold a letter in
+    the clear); called when a worker starts. Returns how many went."""
+    import shutil
+    import time
+
+    removed = 0
+    for path in Path(tempfile.gettempdir()).glob(f"{PDF_SCRATCH}*"):
+        try:
+            if path.is_dir() and time.time() - path.stat().st_mtime > older_than:
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 async def to_pdf(docx: bytes, seconds: float = 60.0) -> bytes | None:
     """The PDF LibreOffice makes of ``docx``; None without LibreOffice or when it fails."""
     binary = soffice()
     if binary is None:
         return None
-    with tempfile.TemporaryDirectory(prefix="dsr-pdf-") as work:
+    with tempfile.TemporaryDirectory(prefix=PDF_SCRATCH) as work:
         source = Path(work) / "letter.docx"
         source.write_bytes(docx)
         process = await asyncio.create_subprocess_exec(
