@@ -165,6 +165,30 @@ def remove_stale_scratch(older_than: float = 600.0) -> int:
     return removed
 
 
+async def convert(
+    binary: str, files: list[Path], outdir: Path, profile: Path, seconds: float
+) -> None:
+    """One LibreOffice run converting ``files`` to PDF/A into ``outdir``, with a private
+    profile (no lock clash with another run); killed after ``seconds``."""
+    process = await asyncio.create_subprocess_exec(
+        binary,
+        f"-env:UserInstallation=file://{profile}",
+        "--headless",
+        "--convert-to",
+        PDF_FILTER,
+        "--outdir",
+        str(outdir),
+        *(str(path) for path in files),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await asyncio.wait_for(process.wait(), seconds)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
 async def to_pdf(docx: bytes, seconds: float = 60.0) -> bytes | None:
     """The PDF LibreOffice makes of ``docx``; None without LibreOffice or when it fails."""
     binary = soffice()
@@ -173,23 +197,6 @@ async def to_pdf(docx: bytes, seconds: float = 60.0) -> bytes | None:
     with tempfile.TemporaryDirectory(prefix=PDF_SCRATCH) as work:
         source = Path(work) / "letter.docx"
         source.write_bytes(docx)
-        process = await asyncio.create_subprocess_exec(
-            binary,
-            f"-env:UserInstallation=file://{work}/profile",  # a private profile: no lock clash
-            "--headless",
-            "--convert-to",
-            PDF_FILTER,
-            "--outdir",
-            work,
-            str(source),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        try:
-            await asyncio.wait_for(process.wait(), seconds)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-            return None
+        await convert(binary, [source], Path(work), Path(work) / "profile", seconds)
         target = Path(work) / "letter.pdf"
         return target.read_bytes() if target.exists() else None

@@ -3,7 +3,6 @@ hostile names, as DOCX and (with LibreOffice) PDF, for people to read page by pa
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from dsr.domain.identity import Identity
 from dsr.domain.vocabulary import LETTER_LANGUAGES, RejectionGround, RequestKind
 from dsr.letters.catalog import LetterKind
 from dsr.letters.check import SPECIMEN_PERSON, specimen, specimen_config
-from dsr.letters.render import PDF_FILTER, render_docx, soffice
+from dsr.letters.render import PDF_SCRATCH, convert, render_docx, soffice
 
 HOSTILE_PERSON = Identity(
     name='Eve </w:t></w:r><w:r><w:t>{{ 7*7 }} <script>alert(1)</script> & "x"\r\nBcc: a@b',
@@ -77,23 +76,7 @@ async def convert_all(paths: Sequence[Path], seconds: float = 600.0) -> list[Pat
     by_directory: dict[Path, list[Path]] = {}
     for path in paths:
         by_directory.setdefault(path.parent, []).append(path)
-    with tempfile.TemporaryDirectory(prefix="dsr-pdf-") as profile:
+    with tempfile.TemporaryDirectory(prefix=PDF_SCRATCH) as profile:
         for directory, files in by_directory.items():
-            process = await asyncio.create_subprocess_exec(
-                binary,
-                f"-env:UserInstallation=file://{profile}/profile",
-                "--headless",
-                "--convert-to",
-                PDF_FILTER,
-                "--outdir",
-                str(directory),
-                *(str(path) for path in files),
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
-            try:
-                await asyncio.wait_for(process.wait(), seconds)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+            await convert(binary, files, directory, Path(profile) / "profile", seconds)
     return [p.with_suffix(".pdf") for p in paths if p.with_suffix(".pdf").exists()]
