@@ -35,7 +35,7 @@ bench: $(STAMP)
 # The long checks: API fuzzing with 500 examples per operation and data mode, and 1000
 # erasures through killed workers and a database restart (needs DSR_TEST_POSTGRES_URL).
 soak: $(STAMP)
-	DSR_FUZZ_EXAMPLES=500 DSR_CHAOS_REQUESTS=1000 $(BIN)/pytest -q -s \
+	DSR_FUZZ_EXAMPLES=500 DSR_CHAOS_REQUESTS=1000 $(BIN)/pytest -q -s --timeout=3600 -o session_timeout=0 \
 		tests/e2e/test_api_fuzz.py tests/integration/test_chaos.py
 
 lint: $(STAMP)

@@ -85,8 +85,20 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _truncate_all(url: str) -> None:
+    """Empty this session's database for the next test. A connection an earlier test left
+    behind (its event loop gone, its transaction open) would make TRUNCATE wait for ever:
+    such connections to this database, ours alone, are ended first, and the lock wait is
+    bounded so that a leak fails the test that meets it instead of hanging the run."""
     tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    asyncio.run(_pg_execute(url, f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    asyncio.run(
+        _pg_execute(
+            url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            "SET lock_timeout = '30s'",
+            f"TRUNCATE {tables} RESTART IDENTITY CASCADE",
+        )
+    )
 
 
 @pytest.fixture(params=BACKENDS)
