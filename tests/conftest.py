@@ -10,8 +10,10 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -50,10 +52,17 @@ def postgres_server_url() -> str:
         )
         raise AssertionError  # unreachable
     try:
-        asyncio.run(_pg_execute(url, "SELECT 1"))
+        run_apart(_pg_execute(url, "SELECT 1"))
     except (OSError, asyncpg.PostgresError) as exc:
         need_service(f"PostgreSQL at DSR_TEST_POSTGRES_URL is unreachable: {type(exc).__name__}")
     return url
+
+
+def run_apart(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` to its end on an event loop of another thread (a Playwright test keeps
+    one running in this thread)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work).result()
 
 
 async def _pg_execute(url: str, *statements: str) -> None:

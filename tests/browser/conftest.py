@@ -6,14 +6,16 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from dsr.settings import new_encryption_key
-from tests.conftest import need_service
+from tests.conftest import BACKENDS, _pg_execute, need_service, run_apart
 from tests.helpers import free_port, wait_until_serving
 
 CHROMIUM = os.environ.get("DSR_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -49,9 +51,25 @@ def demo_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     yield from _serve(tmp_path, demo=True)
 
 
-def _serve(tmp_path: Path, demo: bool) -> Iterator[Any]:
+@pytest.fixture(params=BACKENDS)
+def demo_server_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """As `demo_server`, once on SQLite and once on a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield from _serve(tmp_path, demo=True)
+        return
+    server_url: str = request.getfixturevalue("postgres_server_url")
+    name = f"dsr_browser_{uuid.uuid4().hex[:12]}"
+    run_apart(_pg_execute(server_url, f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(drivername="postgresql+asyncpg", database=name)
+    try:
+        yield from _serve(tmp_path, demo=True, database=url.render_as_string(hide_password=False))
+    finally:
+        run_apart(_pg_execute(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+def _serve(tmp_path: Path, demo: bool, database: str | None = None) -> Iterator[Any]:
     port, smtp_port = free_port(), free_port()
-    database = f"sqlite+aiosqlite:///{tmp_path / 'dsr.db'}"
+    database = database or f"sqlite+aiosqlite:///{tmp_path / 'dsr.db'}"
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,

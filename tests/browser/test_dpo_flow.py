@@ -51,8 +51,8 @@ def _code(server: str) -> str:
     raise AssertionError("no code arrived")
 
 
-def test_dpo_desk(browser: Any, demo_server: tuple[str, str]) -> None:
-    server, loaded = demo_server
+def test_dpo_desk(browser: Any, demo_server_on: tuple[str, str]) -> None:
+    server, loaded = demo_server_on
     dana = re.search(
         r"dana\s+\(dpo\s*\) password (\S+)\s+TOTP secret (\S+)\s+API token (\S+)", loaded
     )
