@@ -82,6 +82,7 @@ def worker_env(settings: Settings, config: Path, var_dir: Path, **extra: str) ->
         "DSR_AUDIT_KEY": settings.audit_key,
         "DSR_SECRET_KEY": settings.secret_key,
         "DSR_TICK_SECONDS": "0.2",
+        "DSR_SWEEP_SECONDS": "0.2",
         **{f"DSR_{name.upper()}": value for name, value in extra.items()},
     }
 

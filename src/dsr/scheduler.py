@@ -36,6 +36,7 @@ from dsr.workflows.mailbox import MailboxPoller
 from dsr.workflows.reminders import Reminders
 from dsr.workflows.runner import Runner
 from dsr.workflows.sweeps import Sweeps
+from dsr.workflows.wakeup import AUDIT, MAIL, TASKS, Listener, Pump, pumping
 
 log = structlog.get_logger("dsr.scheduler")
 
@@ -119,14 +120,13 @@ class Jobs:
             pass
 
 
-def build_scheduler(jobs: Jobs, interval_seconds: float) -> AsyncIOScheduler:
+def build_scheduler(jobs: Jobs, sweep_seconds: float) -> AsyncIOScheduler:
+    """The time-based jobs: sweeps (and the daily anchor) and the mailbox. Tasks, mail and
+    the audit chain run when they become ready (``pumps``)."""
     scheduler = AsyncIOScheduler(timezone="UTC")
-    grace = max(int(interval_seconds * 4), 10)
+    grace = max(int(sweep_seconds * 4), 10)
     for job_id, function, seconds in (
-        ("tasks", jobs.run_tasks, interval_seconds),
-        ("outbox", jobs.deliver_mail, interval_seconds),
-        ("sweep", jobs.sweep, interval_seconds),
-        ("audit", jobs.chain_audit, min(interval_seconds, 1.0)),  # events unchained <= ~1 s
+        ("sweep", jobs.sweep, sweep_seconds),
         *(
             [("mailbox", jobs.poll_mailbox, jobs.mailbox.config.poll_seconds)]
             if jobs.mailbox
@@ -144,6 +144,21 @@ def build_scheduler(jobs: Jobs, interval_seconds: float) -> AsyncIOScheduler:
             misfire_grace_time=grace,
         )
     return scheduler
+
+
+def pumps(jobs: Jobs, safety_seconds: float, listener: Listener | None = None) -> list[Pump]:
+    """Tasks, outgoing mail and the audit chain: each run as soon as its work is committed,
+    and every ``safety_seconds`` for work that became due with time."""
+    return [
+        Pump(
+            TASKS,
+            _logged("tasks", jobs.run_tasks),
+            safety_seconds,
+            before=listener.keep_alive if listener else None,
+        ),
+        Pump(MAIL, _logged("outbox", jobs.deliver_mail), safety_seconds),
+        Pump(AUDIT, _logged("audit", jobs.chain_audit), safety_seconds),
+    ]
 
 
 def _logged(job_id: str, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
@@ -204,9 +219,13 @@ async def running_worker(
         mailbox,
     )
     remove_stale_scratch()  # letters in the clear that a killed worker's conversion left
-    scheduler = build_scheduler(jobs, settings.tick_seconds)
+    listener = Listener(database.engine)
+    await listener.keep_alive()
+    scheduler = build_scheduler(jobs, settings.sweep_seconds)
     scheduler.start()
     try:
-        yield runner
+        async with pumping(pumps(jobs, settings.tick_seconds, listener)):
+            yield runner
     finally:
         scheduler.shutdown(wait=False)
+        await listener.close()

@@ -51,7 +51,19 @@ class Settings(BaseSettings):
     letters_dir: Path = Path("templates/letters")
     log_level: str = "INFO"
     worker: bool = Field(default=True, description="run the scheduler (outbox, sweeps) in-process")
-    tick_seconds: float = Field(default=5.0, gt=0, le=3600)
+    tick_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="the safety net: how often tasks and mail are looked for although no "
+        "notification came (retries after their backoff, a lost notification)",
+    )
+    sweep_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="how often expiry, retention purge, reminders and the digest are checked",
+    )
     lease_seconds: float = Field(
         default=300, ge=1, le=86400, description="how long a crashed worker's task or mail waits"
     )

@@ -77,7 +77,7 @@ def _serve(tmp_path: Path, demo: bool, database: str | None = None) -> Iterator[
         "DSR_VAR_DIR": str(tmp_path / "var"),
         "DSR_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "DSR_BASE_URL": base_url,
-        "DSR_TICK_SECONDS": "0.3",
+        "DSR_SWEEP_SECONDS": "0.3",
         "DSR_ENCRYPTION_KEYS": new_encryption_key(),
         "DSR_HMAC_KEY": "browser-test-hmac-key-0123",
         "DSR_SECRET_KEY": "browser-test-secret-key-0123",

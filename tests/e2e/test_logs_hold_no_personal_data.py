@@ -20,11 +20,12 @@ from dsr.db import Database
 from dsr.logging import configure_logging
 from dsr.models import Event
 from dsr.notify.catcher import MailCatcher
-from dsr.scheduler import build_scheduler
+from dsr.scheduler import pumps
 from dsr.security.audit import GENESIS, append_event
 from dsr.security.audit_keys import AuditKey
 from dsr.settings import Settings
 from dsr.workflows.runner import Runner
+from dsr.workflows.wakeup import pumping
 from tests.e2e.web import Mailroom, post_form, submit
 from tests.helpers import scheduler_jobs
 
@@ -125,22 +126,17 @@ async def test_a_scheduler_job_failing_on_the_database_logs_neither_sql_nor_para
     async with db.engine.begin() as connection:
         for statement in REFUSE_SEALING[db.dialect]:
             await connection.execute(text(statement))
-    scheduler = build_scheduler(scheduler_jobs(db, settings), 0.1)
     logged = ""
     try:
-        scheduler.start()
-        for _ in range(300):  # until the sealer has failed (it runs every 0.1 s)
-            await asyncio.sleep(0.1)
-            logged += capsys.readouterr().err
-            failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
-            if "scheduler job failed" in logged or failures:
-                break
-    finally:
-        scheduler.shutdown(wait=False)
-        await asyncio.sleep(0.3)  # a tick still running ends (shutdown does not wait for it)
+        async with pumping(pumps(scheduler_jobs(db, settings), 0.1)):
+            for _ in range(300):  # until the sealer has failed (it runs every 0.1 s)
+                await asyncio.sleep(0.1)
+                logged += capsys.readouterr().err
+                failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+                if "scheduler job failed" in logged or failures:
+                    break
+    finally:  # the pumps have stopped: nothing holds the table
         async with db.engine.begin() as connection:
-            if db.dialect == "postgresql":  # a tick holding the table fails this, not hangs
-                await connection.execute(text("SET LOCAL lock_timeout = '30s'"))
             for statement in ALLOW_SEALING[db.dialect]:
                 await connection.execute(text(statement))
     logged += capsys.readouterr().err + "\n".join(

@@ -19,7 +19,7 @@ from dsr.db import Database
 from dsr.domain.errors import ConfigError
 from dsr.models import Event
 from dsr.models.base import utcnow
-from dsr.scheduler import build_scheduler
+from dsr.scheduler import pumps
 from dsr.security.audit import (
     GENESIS,
     Anchor,
@@ -34,6 +34,7 @@ from dsr.security.audit import (
 )
 from dsr.security.audit_keys import AuditKey
 from dsr.settings import Settings
+from dsr.workflows.wakeup import AUDIT
 from tests.helpers import scheduler_jobs
 
 OTHER_KEY = AuditKey.from_secret("an-attackers-own-key-0123456789-abcdef")
@@ -240,9 +241,9 @@ async def test_an_event_inserted_behind_dsrs_back_is_reported_and_never_chained(
     )  # fmt: skip
     assert report.pending == 1
 
-    sealer = build_scheduler(scheduler_jobs(db, settings), 1.0).get_job("audit")
-    await sealer.func()  # the scheduler's own job, as it runs every second
-    await sealer.func()
+    sealer = next(p for p in pumps(scheduler_jobs(db, settings), 1.0) if p.channel == AUDIT)
+    await sealer.job()  # the worker's own job, as it runs after every commit with events
+    await sealer.job()
     async with db.session_scope() as session:
         row = await session.get(Event, forged)
         assert row is not None and row.seq is None and row.refused_at is not None

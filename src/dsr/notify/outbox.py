@@ -33,7 +33,7 @@ from dsr.models.base import utcnow
 from dsr.notify.smtp import SmtpConfig, send_message
 from dsr.rendering import RenderedMail
 from dsr.security.fields import FieldCipher
-from dsr.workflows import queue
+from dsr.workflows import queue, wakeup
 
 log = structlog.get_logger("dsr.outbox")
 
@@ -80,6 +80,7 @@ async def enqueue(
     )
     session.add(row)
     await session.flush()
+    wakeup.soon(session, wakeup.MAIL)
     return row
 
 

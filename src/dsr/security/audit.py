@@ -42,6 +42,7 @@ from dsr.domain.errors import ConfigError
 from dsr.models import Event
 from dsr.models.base import utcnow
 from dsr.security.audit_keys import AuditKey
+from dsr.workflows import wakeup
 
 log = structlog.get_logger("dsr.audit")
 
@@ -77,6 +78,7 @@ async def append_event(
         orm_events.listen(sync, "after_rollback", _forget)
         sync.info[_HOOKED] = True
     sync.info.setdefault(_PENDING, []).append(row)
+    wakeup.soon(sync, wakeup.AUDIT)
 
 
 def new_event_row(

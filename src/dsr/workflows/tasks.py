@@ -29,7 +29,7 @@ from dsr.connectors.base import EraseResult, ExportFile, ExportResult, FindResul
 from dsr.domain import retry
 from dsr.models import Request, Task
 from dsr.security.audit import append_event
-from dsr.workflows import plan, queue
+from dsr.workflows import plan, queue, wakeup
 from dsr.workflows.engine import SYSTEM
 
 BASE_BACKOFF = timedelta(seconds=10)
@@ -57,6 +57,7 @@ async def add(
         )
     await session.flush()
     if planned:
+        wakeup.soon(session, wakeup.TASKS)
         await append_event(
             session,
             actor=SYSTEM.label,
@@ -156,6 +157,7 @@ async def revive(session: AsyncSession, task: Task, actor: str, now: datetime) -
         .where(col(Task.id) == task.id)
         .values(status=plan.PENDING, attempts=0, next_attempt_at=now, error=None)
     )
+    wakeup.soon(session, wakeup.TASKS)
     await append_event(
         session,
         actor=actor,
