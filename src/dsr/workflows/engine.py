@@ -30,6 +30,7 @@ from dsr.domain.vocabulary import CLOSED_STATUSES, RequestStatus, VerificationLe
 from dsr.models import Request, Subject
 from dsr.models.base import new_id, utcnow
 from dsr.security.audit import append_event, new_event_row
+from dsr.workflows import wakeup
 from dsr.workflows.lifecycle import EVENTS, next_status, targets_of
 
 
@@ -287,6 +288,8 @@ async def apply(
     if "paused_days" in values:
         audit_payload["paused_days"] = values["paused_days"]
     await _write(session, request, values, actor, f"request.{event}", audit_payload)
+    if target == RequestStatus.VERIFIED.value:  # the worker plans its fan-out at once
+        wakeup.soon(session, wakeup.TASKS)
     return Outcome(request, changed=True)
 
 
