@@ -25,6 +25,7 @@ import dsr.models
 from dsr import migrations
 from dsr.app import create_app
 from dsr.db import Database
+from dsr.letters.render import soffice
 from dsr.notify.catcher import MailCatcher
 from dsr.settings import Settings, new_encryption_key
 
@@ -37,6 +38,27 @@ def need_service(reason: str) -> None:
     if os.environ.get("DSR_REQUIRE_SERVICES") == "1":
         pytest.fail(f"required service missing: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+_SOFFICE = os.environ.get("DSR_SOFFICE")  # as the person running the tests set it
+
+
+@pytest.fixture(autouse=True)
+def _letters_as_pdf_only_where_marked(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LibreOffice takes a second or more per letter: only tests marked ``pdf`` convert (and
+    need it); every other test sends the Word documents, as dsr does without LibreOffice
+    (``DSR_SOFFICE=none``, inherited by the servers and workers a test starts)."""
+    if request.node.get_closest_marker("pdf") is None:
+        monkeypatch.setenv("DSR_SOFFICE", "none")
+        return
+    if _SOFFICE is None:
+        monkeypatch.delenv("DSR_SOFFICE", raising=False)
+    else:
+        monkeypatch.setenv("DSR_SOFFICE", _SOFFICE)
+    if soffice() is None:
+        need_service("LibreOffice for PDF/A letters (apt-get install libreoffice-writer-nogui)")
 
 
 def _asyncpg_dsn(url: str) -> str:

@@ -142,6 +142,7 @@ async def test_a_processor_that_answers_later_completes_through_the_signed_callb
 
 
 @pytest.mark.parametrize("chunk", [None, 4096], ids=["whole", "in-pieces"])
+@pytest.mark.pdf
 async def test_dpo_actions_are_guarded_and_release_sends_a_one_time_download(
     world: Any, chunk: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -98,6 +98,7 @@ async def _submit_in(client: Client, language: Language) -> str:
     return str(response.headers["location"])
 
 
+@pytest.mark.pdf
 async def test_a_turkish_request_gets_turkish_mail_and_an_english_letter_it_is_told_about(
     web_client: Client, mailroom: Mailroom, db: Database
 ) -> None:

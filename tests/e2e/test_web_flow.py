@@ -265,6 +265,7 @@ async def test_with_the_pause_policy_the_days_waiting_for_the_person_are_added(
     assert request.effective_due_on == date(2026, 12, 7)
 
 
+@pytest.mark.pdf
 async def test_confirming_sends_the_acknowledgement_letter_which_the_dpo_can_download_and_redo(
     web_client: Client, mailroom: Mailroom, db: Database, web_settings: Settings
 ) -> None:

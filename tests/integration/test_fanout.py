@@ -265,6 +265,7 @@ async def test_a_person_unknown_everywhere_gets_the_negative_answer(
         ).all()
 
 
+@pytest.mark.pdf
 async def test_the_negative_answer_goes_out_as_a_letter_attached_to_an_e_mail(
     desk: Desk,
 ) -> None:
@@ -320,6 +321,7 @@ async def test_found_only_at_a_processor_by_the_confirmed_address(
     assert "shop:export" not in tasks
 
 
+@pytest.mark.pdf
 async def test_erasure_waits_for_the_dpo_then_erases_with_holds(desk: Desk) -> None:
     request_id = await desk.verified("erasure", "concetta.maelzer.2@example.org")
     await desk.runner().drain()

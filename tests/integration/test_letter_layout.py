@@ -20,6 +20,7 @@ from dsr.letters.specimens import convert_all, write_specimens
 from tests.helpers import LETTERS_DIR
 from tests.unit.test_letters import require_soffice
 
+pytestmark = pytest.mark.pdf
 PT_PER_MM = 72 / 25.4
 CLOSING_START = {"de": ("Bei", "Fragen"), "en": ("If", "you")}
 PAGE_LABEL = {"de": r"Seite (\d+) von (\d+)", "en": r"Page (\d+) of (\d+)"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
+import os
 import re
 import shutil
 import tempfile
@@ -141,7 +142,14 @@ def placeholders(template: Path) -> set[str]:
 
 
 def soffice() -> str | None:
-    """The LibreOffice binary, or None when it is not installed."""
+    """The LibreOffice binary that turns letters into PDF/A: ``DSR_SOFFICE`` names it, or
+    ``soffice``/``libreoffice`` on the PATH. None when there is none, or ``DSR_SOFFICE`` is
+    ``none`` (the letters then go out as the Word documents)."""
+    named = os.environ.get("DSR_SOFFICE", "").strip()
+    if named.lower() == "none":
+        return None
+    if named:
+        return shutil.which(named)
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
