@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,39 @@ from dsr.settings import Settings, new_encryption_key
 
 BACKENDS = ["sqlite", "postgresql"]
 pytest_plugins = ["tests.stores", "tests.staff", "tests.imap"]  # data stores, staff console
+
+
+# Servers at their standard local addresses, used when they answer and no variable names
+# another (a newcomer's plain `make test` then runs the whole suite where they exist).
+STANDARD_SERVERS = (
+    ("PostgreSQL", "DSR_TEST_POSTGRES_URL", 5432, "postgresql://postgres@127.0.0.1:5432/postgres"),
+    ("MariaDB", "DSR_TEST_MARIADB_URL", 3306, "mysql://root@127.0.0.1:3306/mysql"),
+    ("Redis", "DSR_TEST_REDIS_URL", 6379, "redis://127.0.0.1:6379/0"),
+)
+_servers: list[str] = []
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, variable, port, url in STANDARD_SERVERS:
+        if os.environ.get(variable):
+            _servers.append(f"{name} from {variable}")
+        elif _answers(port):
+            os.environ[variable] = url
+            _servers.append(f"{name} at 127.0.0.1:{port}")
+        else:
+            _servers.append(f"{name} MISSING (set {variable}; its tests are skipped)")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return "servers: " + "; ".join(_servers)
 
 
 def need_service(reason: str) -> None:
