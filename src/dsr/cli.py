@@ -142,6 +142,15 @@ def _parser() -> argparse.ArgumentParser:
         "--output", type=Path, metavar="FILE", help="append to FILE (default: print it)"
     )
     anchor.set_defaults(run=_audit_anchor)
+
+    keys = commands.add_parser("keys", help="the encryption keys").add_subparsers(metavar="ACTION")
+    rotate = keys.add_parser(
+        "rotate",
+        help="re-encrypt everything under the newest DSR_ENCRYPTION_KEYS key (resumable); "
+        "afterwards the older keys can be removed",
+    )
+    rotate.add_argument("--batch", type=_positive, default=500, metavar="N")
+    rotate.set_defaults(run=_keys_rotate)
     return parser
 
 
@@ -619,6 +628,44 @@ def _audit_anchor(args: argparse.Namespace) -> int:
         print(f"anchored seq {anchor.seq} in {args.output}")
     else:
         print(anchor.to_json())
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from dsr.db import Database
+    from dsr.security.fields import FieldCipher
+    from dsr.security.rotation import Progress, RotationError, remaining, rotate
+
+    settings = _settings()
+    cipher = FieldCipher.from_config(settings.encryption_keys)
+
+    def show(step: Progress) -> None:
+        print(f"  {step.column}: {step.rewritten} rewritten", flush=True)
+
+    async def work() -> tuple[dict[str, int], dict[str, int]]:
+        database = Database.from_settings(settings)
+        try:
+            done = await rotate(database, cipher, batch=args.batch, progress=show)
+            return done, await remaining(database, cipher)
+        finally:
+            await database.dispose()
+
+    print(f"re-encrypting under key {cipher.current!r}")
+    try:
+        done, left = asyncio.run(work())
+    except RotationError as exc:
+        print(f"dsr: {exc}", file=sys.stderr)
+        return 1
+    still = {column: n for column, n in left.items() if n}
+    print(f"{sum(done.values())} values re-encrypted under key {cipher.current!r}")
+    if still:  # written by a process still using an older key list meanwhile: run again
+        print(f"still under an older key: {still}; run `dsr keys rotate` again", file=sys.stderr)
+        return 1
+    older = [key for key in cipher.keys if key != cipher.current]
+    if older:
+        print(f"nothing is left under {', '.join(map(repr, older))}: they can be removed")
     return 0
 
 

@@ -9,7 +9,7 @@ from dsr.domain.identity import Identity
 from dsr.models import Subject
 from dsr.security.fields import BlindIndex, FieldCipher
 
-_FIELDS = (
+SUBJECT_FIELDS = (
     "name",
     "email",
     "phone",
@@ -37,7 +37,7 @@ class Vault:
         """The subject's encrypted and blind-indexed columns, by column name."""
         columns = {
             f"{field}_enc": self.cipher.encrypt(f"subject.{field}", getattr(identity, field))
-            for field in _FIELDS
+            for field in SUBJECT_FIELDS
         }
         for field in _INDEXED:
             columns[f"{field}_bidx"] = self.index(field, getattr(identity, field))
@@ -46,19 +46,7 @@ class Vault:
     def open_subject(self, subject: Subject) -> Identity:
         values = {
             field: self.cipher.decrypt(f"subject.{field}", getattr(subject, f"{field}_enc"))
-            for field in _FIELDS
+            for field in SUBJECT_FIELDS
         }
         values["name"] = values["name"] or ""
         return Identity(**values)  # type: ignore[arg-type]
-
-    def rotate_subject(self, subject: Subject) -> bool:
-        """Re-encrypt under the newest key; True when anything changed."""
-        changed = False
-        for field in _FIELDS:
-            column = f"{field}_enc"
-            value = getattr(subject, column)
-            if self.cipher.needs_rotation(value):
-                plain = self.cipher.decrypt(f"subject.{field}", value)
-                setattr(subject, column, self.cipher.encrypt(f"subject.{field}", plain))
-                changed = True
-        return changed
