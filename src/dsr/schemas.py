@@ -46,7 +46,7 @@ class AddressIn(_In):
     street: Annotated[str | None, Field(max_length=200, description="street and number")] = None
     postcode: Annotated[str | None, Field(max_length=10)] = None
     city: Annotated[str | None, Field(max_length=100)] = None
-    country: Annotated[str | None, Field(max_length=2, description="ISO code, e.g. DE")] = None
+    country: Annotated[str | None, Field(max_length=60, description="ISO code, e.g. DE")] = None
 
 
 class ChangeIn(_In):
