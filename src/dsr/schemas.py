@@ -52,8 +52,8 @@ class AddressIn(_In):
 class ChangeIn(_In):
     field: ChangeField
     value: Annotated[
-        str, Field(max_length=500, description="the new value (empty with ``address``)")
-    ] = ""
+        str | None, Field(max_length=500, description="the new value (none with ``address``)")
+    ] = None
     current: Annotated[str | None, Field(max_length=500, description="what is wrong")] = None
     address: AddressIn | None = Field(
         default=None, description='with field "postal_address": the new address in parts'

@@ -77,38 +77,44 @@ def requested(
     free-form address (``postal_address`` with a value and no parts) is refused."""
     stored: list[dict[str, str | None]] = []
     for index, change in enumerate(changes):
-        field = str(getattr(change, "field", ""))
         path = f"changes.{index}"
         current = clean(getattr(change, "current", None), f"{path}.current", errors)
-        address = getattr(change, "address", None)
-        if field == ADDRESS:
-            if address is None:
-                errors[f"{path}.field"] = "address_structured"
-                continue
-            parts = {
-                f"{ADDRESS}.{part}": value
-                for part in ADDRESS_PARTS
-                if (value := clean(getattr(address, part), f"{path}.address.{part}", errors))
-            }
-            if not parts:
-                errors[f"{path}.address"] = "required"
-                continue
-            first = True
-        else:
-            if address is not None:
-                errors[f"{path}.address"] = "invalid_value"
-                continue
-            value = clean(getattr(change, "value", ""), f"{path}.value", errors)
-            if not value:
-                continue
-            parts = {field: value}
-            first = True
-        parts = {name: normal_part(name, value) for name, value in parts.items()}
+        parts = _parts(change, path, clean, errors)
         errors.update(address_errors({k: v for k, v in parts.items() if is_address(k)}, path))
-        for name, value in parts.items():
-            stored.append({"field": name, "value": value, "current": current if first else None})
-            first = False
+        for number, (name, value) in enumerate(parts.items()):
+            stored.append({"field": name, "value": value, "current": None if number else current})
     fields = [change["field"] for change in stored if change["field"] != "other"]
     if len(fields) != len(set(fields)):
         errors["changes"] = "duplicate_change"
     return stored
+
+
+def _parts(
+    change: object,
+    path: str,
+    clean: Callable[[str | None, str, dict[str, str]], str | None],
+    errors: dict[str, str],
+) -> dict[str, str]:
+    """``{field: new value}`` of one requested change (several for an address)."""
+    field = str(getattr(change, "field", ""))
+    address = getattr(change, "address", None)
+    if field != ADDRESS:
+        raw = getattr(change, "value", None)
+        if address is not None or raw is None:
+            errors[f"{path}.address" if address is not None else f"{path}.value"] = (
+                "invalid_value" if address is not None else "required"
+            )
+            return {}
+        value = clean(raw, f"{path}.value", errors)
+        return {field: normal_part(field, value)} if value else {}
+    if address is None:
+        errors[f"{path}.field"] = "address_structured"
+        return {}
+    parts = {
+        f"{ADDRESS}.{part}": normal_part(f"{ADDRESS}.{part}", value)
+        for part in ADDRESS_PARTS
+        if (value := clean(getattr(address, part), f"{path}.address.{part}", errors))
+    }
+    if not parts:
+        errors[f"{path}.address"] = "required"
+    return parts
