@@ -369,3 +369,45 @@ async def test_an_erasure_under_way_cannot_be_refused(world: Any) -> None:
     assert refused.status_code == 409
     detail = (await client.get(f"/api/v1/requests/{reference}", headers=dpo)).json()
     assert detail["status"] == "processing"
+
+
+async def test_an_agent_records_a_new_address_in_its_parts(console: Any) -> None:
+    """On the phone too the address is asked for in its parts, and a change of it is
+    confirmed through the e-mail address on file (an account-takeover route)."""
+    client, settings = console
+    password, secret = await _staff(settings, "anna", Role.AGENT)
+    assert (await _sign_in(client, "anna", password, pyotp.TOTP(secret).now())).status_code == 303
+    shop = Path(str(settings.var_dir).replace("/var", "")) / "shop.db"
+    with sqlite3.connect(shop) as connection:
+        pin, issued = connection.execute(
+            "SELECT phone_pin, (SELECT max(issued_on) FROM invoices WHERE customer_id = 1) "
+            "FROM customers WHERE id = 1"
+        ).fetchone()
+    form = {
+        "kind": "rectification",
+        "change_field": "name",
+        "change_value": "",
+        "address_street": "Rüttenscheider Straße 200, 45131 Essen",
+        "name": "Sören Noack-Täsche",
+        "answer_channel": "email",
+        "customer_number": "K100001",
+        "phone_pin": pin,
+        "last_invoice_date": issued,
+    }
+    page = await client.get("/console/new")
+    refused = await client.post("/console/new", data={"_csrf_token": csrf_of(page.text), **form})
+    assert refused.status_code == 400 and "in ihren Teilen" in refused.text
+    assert not await _rows(settings, Request)
+
+    form |= {"address_street": NEW_ADDRESS["street"], "address_postcode": "45131"}
+    page = await client.get("/console/new")
+    result = await client.post("/console/new", data={"_csrf_token": csrf_of(page.text), **form})
+    assert "über die hinterlegte E-Mail-Adresse bestätigt" in result.text
+    (request,) = await _rows(settings, Request)
+    assert request.status == "awaiting_verification"
+    vault = Vault.from_secrets(settings.encryption_keys, settings.hmac_key)
+    changes = vault.cipher.decrypt_json("request.changes", request.changes_enc)
+    assert [(c["field"], c["value"]) for c in changes] == [
+        ("postal_address.street", "Rüttenscheider Straße 200"),
+        ("postal_address.postcode", "45131"),
+    ]
