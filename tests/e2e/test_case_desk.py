@@ -295,6 +295,9 @@ async def test_several_changes_shown_old_to_new_then_written_part_by_part(world:
     assert billing == ("Rüttenscheider Straße 200", "45131", "Essen")
     assert untouched == (1,)  # the other customers' rows keep their addresses
 
+    done = (await client.get(f"/dpo/requests/{reference}")).text
+    assert "customers: city, name, street, zip" in done  # what each store wrote, per column
+    assert "addresses: city, postcode, street" in done
     shop_task = (await _rows(settings, Task, Task.store == "shop", Task.action == "rectify"))[0]
     assert shop_task.result_summary["columns"] == {"customers": ["city", "name", "street", "zip"]}
     letter = (await _rows(settings, Letter, Letter.kind == "rectification"))[0]

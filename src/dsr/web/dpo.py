@@ -136,6 +136,9 @@ def describe_result(result: dict[str, Any], language: Language = Language.DE) ->
         counts = result.get(key)
         if isinstance(counts, dict) and counts:
             parts.append(", ".join(f"{name} {value}" for name, value in counts.items()))
+    written = result.get("columns")
+    if isinstance(written, dict) and written:  # a rectification: which columns got the change
+        parts.append("; ".join(f"{table}: {', '.join(cols)}" for table, cols in written.items()))
     for held in result.get("held") or []:
         parts.append(
             f"{held.get('table')} {held.get('count')} → {held.get('until')} ({held.get('law')})"
