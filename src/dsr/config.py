@@ -128,7 +128,16 @@ TableName = Annotated[
 ]
 IdentifierName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 BUILTIN_IDENTIFIERS = ("email", "phone", "customer_number")
-Field_ = Literal["name", "email", "phone", "postal_address", "customer_number"]
+Field_ = Literal[
+    "name",
+    "email",
+    "phone",
+    "customer_number",
+    "postal_address.street",
+    "postal_address.postcode",
+    "postal_address.city",
+    "postal_address.country",
+]
 
 
 def localized(text: Text | None, language: str) -> str:
@@ -237,6 +246,19 @@ class ColumnSpec(_Strict):
             if set(strategy) != {"rewrite"}:
                 raise ValueError("erase: give a strategy name or {rewrite: <text>}")
             data = {**data, "erase": "rewrite", "rewrite": strategy["rewrite"]}
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _address_in_parts(cls, data: Any) -> Any:
+        """A whole address never goes into one column: a rectification would leave the old
+        postcode and city beside the new street."""
+        if isinstance(data, dict) and data.get("field") == "postal_address":
+            raise ValueError(
+                "field: postal_address names no column; map each part to its column: "
+                "postal_address.street, postal_address.postcode, postal_address.city, "
+                "postal_address.country"
+            )
         return data
 
     @model_validator(mode="after")

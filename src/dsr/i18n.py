@@ -67,6 +67,13 @@ MESSAGES: dict[str, str] = {
     "invalid_postal_address": N_("The address contains characters that are not allowed."),
     "invalid_date_of_birth": N_("Please give a date as YYYY-MM-DD."),
     "invalid_text": N_("The text contains control characters that are not allowed."),
+    "address_structured": N_(
+        "Please give the new address in its parts: street and house number, postcode, city "
+        "and country, each in its own field."
+    ),
+    "invalid_postcode": N_("Please give a valid postcode (in Germany five digits)."),
+    "invalid_country": N_("Please give the country as a two-letter code, e.g. DE."),
+    "duplicate_change": N_("Each piece of information can be corrected once per request."),
     "invalid_cursor": N_("Invalid page cursor."),
     "only_email_or_letter": N_("Only for requests received by e-mail or letter."),
     "timezone_required": N_("Please include a time zone."),

@@ -10,7 +10,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from dsr.domain.vocabulary import Channel, Language, RequestKind, RequestStatus
 
 Short = Annotated[str, Field(max_length=200)]
-ChangeField = Literal["name", "email", "phone", "postal_address", "customer_number", "other"]
+ChangeField = Literal[
+    "name",
+    "email",
+    "phone",
+    "customer_number",
+    "other",
+    "postal_address",  # only with ``address``: one free-form string is refused
+    "postal_address.street",
+    "postal_address.postcode",
+    "postal_address.city",
+    "postal_address.country",
+]
 
 
 class _In(BaseModel):
@@ -29,10 +40,24 @@ class SubjectIn(_In):
     ] = Field(default_factory=dict)
 
 
+class AddressIn(_In):
+    """A new postal address, part by part (each part goes to its own column)."""
+
+    street: Annotated[str | None, Field(max_length=200, description="street and number")] = None
+    postcode: Annotated[str | None, Field(max_length=10)] = None
+    city: Annotated[str | None, Field(max_length=100)] = None
+    country: Annotated[str | None, Field(max_length=60, description="ISO code, e.g. DE")] = None
+
+
 class ChangeIn(_In):
     field: ChangeField
-    value: Annotated[str, Field(max_length=500)]
+    value: Annotated[
+        str | None, Field(max_length=500, description="the new value (none with ``address``)")
+    ] = None
     current: Annotated[str | None, Field(max_length=500, description="what is wrong")] = None
+    address: AddressIn | None = Field(
+        default=None, description='with field "postal_address": the new address in parts'
+    )
 
 
 class RequestIn(_In):
@@ -122,6 +147,38 @@ class EventOut(BaseModel):
     payload: dict[str, object]
 
 
+class ColumnChangeOut(BaseModel):
+    """One column a change is mapped to in one store: what it holds now and what it gets."""
+
+    store: str
+    table: str | None
+    column: str | None
+    old: list[str] | None = Field(description="the values the person's rows hold now")
+    new: str
+    note: str | None = Field(
+        default=None, description="not_shown, not_mapped, no_rows, unknown_person, unavailable"
+    )
+
+
+class ChangeOut(BaseModel):
+    field: str
+    value: str
+    current: str | None = Field(description="what the person says is wrong")
+    columns: list[ColumnChangeOut]
+
+
+class AskedOut(BaseModel):
+    """The request as the person asked it (decrypted for the DPO; each view is audited)."""
+
+    details: str | None = Field(description="the person's own words")
+    changes: list[ChangeOut]
+    channel: Channel
+    received_at: datetime
+    recorded_by: str | None = Field(description="the staff member who recorded it")
+    receipt_event: int | None = Field(description="seq of the receipt in the audit chain")
+    receipt_hash: str | None
+
+
 class RequestDetail(RequestSummary):
     """Agents get status and dates of their own requests: the personal parts (the
     extension's reasons, tasks with their results, letters, the timeline) are null for
@@ -137,3 +194,6 @@ class RequestDetail(RequestSummary):
     tasks: list[TaskOut] | None = Field(description="null for agents")
     letters: list[LetterOut] | None = Field(description="null for agents")
     timeline: list[EventOut] | None = Field(description="null for agents")
+    asked: AskedOut | None = Field(
+        default=None, description="GET for the DPO: what the person asked, old and new values"
+    )

@@ -59,6 +59,10 @@ FORM_LABELS: dict[str, str] = {
     "change_field": N_("Which information?"),
     "change_wrong": N_("What is wrong?"),
     "change_right": N_("What is right?"),
+    "address_street": N_("Street and house number"),
+    "address_postcode": N_("Postcode"),
+    "address_city": N_("City"),
+    "address_country": N_("Country (code, e.g. DE)"),
     "name": N_("Your name"),
     "email": N_("Your e-mail address"),
     "phone": N_("Phone number (optional)"),
@@ -70,6 +74,13 @@ CHANGE_FIELDS: dict[str, str] = {
     "name": N_("Name"),
     "email": N_("E-mail address"),
     "phone": N_("Phone number"),
-    "postal_address": N_("Postal address"),
+    "customer_number": N_("Customer number"),
+    "postal_address": N_("Postal address"),  # requests from before the address had parts
+    "postal_address.street": N_("Street and house number"),
+    "postal_address.postcode": N_("Postcode"),
+    "postal_address.city": N_("City"),
+    "postal_address.country": N_("Country"),
     "other": N_("Other information"),
 }
+# The form's "which information?" choice: the address has fields of its own.
+SINGLE_CHANGES = ("name", "email", "phone", "customer_number", "other")

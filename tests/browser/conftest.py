@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,23 +51,42 @@ def demo_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     yield from _serve(tmp_path, demo=True)
 
 
+@pytest.fixture
+def demo_prepare() -> Callable[[Path], None] | None:
+    """Run on the test's directory after `dsr demo load`, before `dsr serve` (a test module
+    overrides this fixture to add a store to the demo's dsr.yaml, say)."""
+    return None
+
+
 @pytest.fixture(params=BACKENDS)
-def demo_server_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+def demo_server_on(
+    request: pytest.FixtureRequest, tmp_path: Path, demo_prepare: Callable[[Path], None] | None
+) -> Iterator[tuple[str, str]]:
     """As `demo_server`, once on SQLite and once on a PostgreSQL database of its own."""
     if request.param == "sqlite":
-        yield from _serve(tmp_path, demo=True)
+        yield from _serve(tmp_path, demo=True, prepare=demo_prepare)
         return
     server_url: str = request.getfixturevalue("postgres_server_url")
     name = f"dsr_browser_{uuid.uuid4().hex[:12]}"
     run_apart(_pg_execute(server_url, f'CREATE DATABASE "{name}"'))
     url = make_url(server_url).set(drivername="postgresql+asyncpg", database=name)
     try:
-        yield from _serve(tmp_path, demo=True, database=url.render_as_string(hide_password=False))
+        yield from _serve(
+            tmp_path,
+            demo=True,
+            database=url.render_as_string(hide_password=False),
+            prepare=demo_prepare,
+        )
     finally:
         run_apart(_pg_execute(server_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
-def _serve(tmp_path: Path, demo: bool, database: str | None = None) -> Iterator[Any]:
+def _serve(
+    tmp_path: Path,
+    demo: bool,
+    database: str | None = None,
+    prepare: Callable[[Path], None] | None = None,
+) -> Iterator[Any]:
     port, smtp_port = free_port(), free_port()
     database = database or f"sqlite+aiosqlite:///{tmp_path / 'dsr.db'}"
     base_url = f"http://127.0.0.1:{port}"
@@ -101,6 +120,8 @@ def _serve(tmp_path: Path, demo: bool, database: str | None = None) -> Iterator[
             capture_output=True,
             text=True,
         ).stdout
+    if prepare is not None:
+        prepare(tmp_path)
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "dsr.cli", "serve", "--port", str(port)],

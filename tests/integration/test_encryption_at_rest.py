@@ -34,7 +34,12 @@ async def _create(client: AsyncTestClient, settings: Settings | None = None) -> 
             "customer_number": "K-4711",
         },
         details=DETAILS,
-        changes=[{"field": "postal_address", "value": "Quellenweg 9, 45127 Essen"}],
+        changes=[
+            {
+                "field": "postal_address",
+                "address": {"street": "Quellenweg 9", "postcode": "45127", "city": "Essen"},
+            }
+        ],
     )
     response = await client.post("/api/v1/requests", json=body)
     assert response.status_code == 201, response.text

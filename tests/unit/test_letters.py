@@ -80,7 +80,8 @@ MANDATORY_DE: dict[LetterKind, list[str]] = {
         *COMPLAINT_DE,
     ],
     LetterKind.RECTIFICATION: [
-        "Postanschrift: jetzt „Am Stadtgarten 3, 45127 Essen“",
+        "Straße und Hausnummer: jetzt „Am Stadtgarten 3“",
+        "Postleitzahl: jetzt „45127“",
         "am 20. März 2026 getan",
         "Newsletter Versand GmbH",  # Art. 19
     ],

@@ -20,6 +20,7 @@ S = RequestStatus
         (S.PROCESSING, "complete", {}, S.COMPLETED),
         (S.AWAITING_VERIFICATION, "reject", {"ground": "unverifiable"}, S.REJECTED),
         (S.VERIFIED, "reject", {"ground": "excessive"}, S.REJECTED),
+        (S.PROCESSING, "reject", {"ground": "excessive"}, S.REJECTED),  # until released
         (S.PROCESSING, "withdraw", {}, S.WITHDRAWN),
         (S.AWAITING_REVIEW, "withdraw", {}, S.WITHDRAWN),
     ],

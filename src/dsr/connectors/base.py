@@ -230,8 +230,24 @@ class EraseResult:
 
 @dataclass(frozen=True, slots=True)
 class RectifyResult:
+    """Rows changed per table; ``columns``: which columns were written per table, and
+    ``fields``: which requested changes landed somewhere (the letter claims only those)."""
+
     changed: dict[str, int]
     kept: list[KeptRows] = field(default_factory=list)
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    fields: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentValue:
+    """What a column mapped to a change field holds now among the person's rows."""
+
+    table: str
+    column: str
+    field: str
+    values: list[str]
+    rows: int
 
 
 class StoreError(Exception):

@@ -170,4 +170,6 @@ def parse_erase(result: dict[str, Any]) -> EraseResult:
 
 
 def parse_rectify(result: dict[str, Any]) -> RectifyResult:
-    return RectifyResult(changed=_counts(result.get("changed")))
+    return RectifyResult(
+        changed=_counts(result.get("changed")), fields=_strings(result.get("fields"))
+    )

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,6 +33,7 @@ from dsr.connectors import graph as graphs
 from dsr.connectors import sql_errors
 from dsr.connectors.base import (
     Change,
+    CurrentValue,
     EraseResult,
     ExportFile,
     ExportResult,
@@ -62,6 +63,7 @@ MASK = "***"
 KEY_CATEGORY = "keys"  # primary keys and references: how the rows of the package belong together
 Condition = sa.ColumnElement[bool]
 POOL = 10  # connections to one store per dsr process
+CURRENT_ROWS = 50  # rows read per table to show the DPO what a rectification overwrites
 _IDENTITY_CATEGORY = {"email": "contact", "phone": "contact"}
 
 
@@ -180,16 +182,19 @@ class SqlConnector:
     ) -> RectifyResult:
         changed: dict[str, int] = {}
         kept: list[KeptRows] = []
+        columns: dict[str, list[str]] = {}
+        fields: set[str] = set()
         async with self._connect() as connection:
             where = await self._conditions(connection, who)
             for table, role in self.graph.reached():
                 spec = self._tables[table]
-                values = {
-                    column: change.value
+                mapped = {
+                    column: change
                     for change in changes
                     for column, column_spec in spec.columns.items()
                     if column_spec.field == change.field
                 }
+                values = {column: change.value for column, change in mapped.items()}
                 if not values or role == MENTIONS:
                     continue
                 rows = where.of(table, role)
@@ -209,7 +214,42 @@ class SqlConnector:
                 if result.rowcount:
                     key = table_key(table, role)
                     changed[key] = changed.get(key, 0) + max(result.rowcount, 0)
-        return RectifyResult(changed=changed, kept=kept)
+                    columns[key] = sorted({*columns.get(key, []), *values})
+                    fields.update(change.field for change in mapped.values())
+        return RectifyResult(changed=changed, kept=kept, columns=columns, fields=sorted(fields))
+
+    async def current_values(self, who: Identifiers, fields: Collection[str]) -> list[CurrentValue]:
+        """What the person's rows hold now in the columns mapped to ``fields``: the old
+        values a rectification would overwrite, read in a transaction that is rolled back."""
+        found: list[CurrentValue] = []
+        async with self._connect(rollback=True) as connection:
+            where = await self._conditions(connection, who)
+            for table, role in self.graph.reached():
+                if role == MENTIONS:
+                    continue
+                spec = self._tables[table]
+                mapped = [
+                    (column, str(s.field))
+                    for column, s in spec.columns.items()
+                    if s.field in fields
+                ]
+                if not mapped:
+                    continue
+                statement = (
+                    sa.select(*(_c(column) for column, _ in mapped))
+                    .select_from(self._clause(table))
+                    .where(where.of(table, role))
+                    .limit(CURRENT_ROWS)
+                )
+                rows = (await self._run(connection, statement, table)).all()
+                for index, (column, field_) in enumerate(mapped):
+                    values = {"" if r[index] is None else str(json_value(r[index])) for r in rows}
+                    found.append(
+                        CurrentValue(
+                            table_key(table, role), column, field_, sorted(values), len(rows)
+                        )
+                    )
+        return found
 
     async def latest_value(self, who: Identifiers, table: str, column: str, latest_by: str) -> Any:
         """The newest value of ``column`` among the person's rows (for phone verification)."""

@@ -166,7 +166,10 @@ def specimen(
     elif kind is LetterKind.NEGATIVE:
         facts = writer.negative([s.name for s in config.stores], person)
     elif kind is LetterKind.RECTIFICATION:
-        changes = [{"field": "postal_address", "value": "Am Stadtgarten 3, 45127 Essen"}]
+        changes = [
+            {"field": "postal_address.street", "value": "Am Stadtgarten 3"},
+            {"field": "postal_address.postcode", "value": "45127"},
+        ]
         facts = writer.rectification(changes, tasks, TODAY)
     elif kind in (LetterKind.ERASURE, LetterKind.PARTIAL_ERASURE):
         facts = writer.erasure(tasks, TODAY)
@@ -243,7 +246,14 @@ def _tasks(request: Request) -> list[Task]:
             },
         ),
         task("newsletter", plan.ERASE, {"erased": {"newsletter": 1}}),
-        task("newsletter", plan.RECTIFY, {"changed": {"newsletter": 1}}),
+        task(
+            "newsletter",
+            plan.RECTIFY,
+            {
+                "changed": {"newsletter": 1},
+                "fields": ["postal_address.postcode", "postal_address.street"],
+            },
+        ),
         task("newsletter", plan.MANUAL, {"resolved_by": "staff"}),
     ]
 

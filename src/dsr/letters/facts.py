@@ -22,6 +22,7 @@ from dsr.config import (
     SqlStore,
     localized,
 )
+from dsr.domain.changes import fields_written
 from dsr.domain.identity import Identity
 from dsr.domain.refusals import FEE, Ground
 from dsr.domain.vocabulary import Language, RequestKind, VerificationLevel
@@ -319,6 +320,12 @@ class Writer:
     def rectification(
         self, changes: Sequence[dict[str, str]], tasks: Sequence[Task], today: date
     ) -> dict[str, Any]:
+        """Only the changes a store recorded as written: the letter claims nothing more."""
+        written = fields_written(
+            task.result_summary or {}
+            for task in tasks
+            if task.action == plan.RECTIFY and task.status == plan.DONE
+        )
         return {
             "changes": [
                 {
@@ -326,6 +333,7 @@ class Writer:
                     "value": c.get("value", ""),
                 }
                 for c in changes
+                if c.get("field") in written
             ],
             "done_on": self.day(today),
             "notified": self._notified(tasks, plan.RECTIFY),

@@ -26,6 +26,25 @@ from dsr.workflows.engine import Actor
 from dsr.workflows.fanout import Fanout, lock_request
 
 ACTIONS = ("approve", "reject", "extend", "release", "withdraw", "retry", "resolve_task")
+REFUSABLE = frozenset(
+    {
+        RequestStatus.RECEIVED,
+        RequestStatus.AWAITING_VERIFICATION,
+        RequestStatus.VERIFIED,
+        RequestStatus.AWAITING_REVIEW,
+    }
+)
+READING = frozenset({RequestKind.ACCESS, RequestKind.PORTABILITY})
+
+
+def refusable(request: Request) -> bool:
+    """Art. 12(5): a request can be refused until its answer is released. While work runs,
+    only a reading request (an auto-approved access) can: erasure or rectification under
+    way has changed data already."""
+    status = RequestStatus(request.status)
+    if status is RequestStatus.PROCESSING:
+        return RequestKind(request.kind) in READING
+    return status in REFUSABLE
 
 
 @dataclass(slots=True)
@@ -62,6 +81,8 @@ class RequestActions:
     async def _reject(self, request: Request, actor: Actor, body: dict[str, str]) -> Request:
         """Art. 12(4): a ground that fits the kind of request, the DPO's own reasons (always:
         § 34(2) BDSG wants a refusal documented), and the letter with complaint and court."""
+        if not refusable(request):
+            raise InvalidTransition("this request can no longer be refused")
         chosen = refusals.ground(body.get("ground", ""))
         if chosen is None or RequestKind(request.kind) not in chosen.kinds:
             raise InvalidInput({"ground": "invalid_value"})

@@ -23,6 +23,7 @@ from dsr.config import DsrConfig, KbaLatest
 from dsr.connectors.base import Connector, Identifiers
 from dsr.connectors.sql import SqlConnector
 from dsr.domain import kba
+from dsr.domain.changes import is_address
 from dsr.domain.errors import ConfigError, InvalidInput, InvalidTransition
 from dsr.domain.identity import normalize_customer_number, normalize_email
 from dsr.domain.kba import FACTS
@@ -205,7 +206,10 @@ class PhoneIntake:
 
     def _changes_contact(self, request: Request) -> bool:
         changes = self.vault.cipher.decrypt_json("request.changes", request.changes_enc) or []
-        return any(change.get("field") in CONTACT_FIELDS for change in changes)
+        return any(
+            change.get("field") in CONTACT_FIELDS or is_address(str(change.get("field")))
+            for change in changes
+        )
 
     async def code_to_email_on_file(self, request: Request, actor: Actor) -> bool:
         """Send a code to the e-mail address the system of record holds (never shown to the

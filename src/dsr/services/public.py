@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from jinja2 import Environment
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import Controller
+from dsr.domain.changes import ADDRESS, ADDRESS_PARTS
 from dsr.domain.deadlines import receipt_date
 from dsr.domain.errors import InvalidInput
 from dsr.domain.identity import normalize_email
@@ -28,6 +31,7 @@ from dsr.text import KIND_NAMES, NEXT_STEPS, STATUS_NAMES
 from dsr.workflows import engine
 from dsr.workflows.engine import SUBJECT
 
+ADDRESS_INPUTS = tuple(f"address_{part}" for part in ADDRESS_PARTS)
 # API field paths -> the form's field names.
 FORM_FIELD = {
     "kind": "kind",
@@ -53,6 +57,7 @@ FORM_INPUTS = (
     "change_field",
     "change_wrong",
     "change_right",
+    *ADDRESS_INPUTS,
 )
 
 
@@ -184,17 +189,7 @@ def parse_form(form: dict[str, str], language: Language) -> RequestIn:
         if name.startswith(IDENTIFIER_INPUT) and value.strip()
     }
     kind = values["kind"]
-    changes = []
-    if kind == RequestKind.RECTIFICATION.value and (
-        values["change_right"] or values["change_wrong"]
-    ):
-        changes.append(
-            {
-                "field": values["change_field"] or "other",
-                "value": values["change_right"],
-                "current": values["change_wrong"] or None,
-            }
-        )
+    changes = form_changes(values) if kind == RequestKind.RECTIFICATION.value else []
     body = {
         "kind": kind,
         "channel": "web",
@@ -216,7 +211,9 @@ def parse_form(form: dict[str, str], language: Language) -> RequestIn:
         errors["name"] = "required"
     if not values["email"]:
         errors["email"] = "required"
-    if kind == RequestKind.RECTIFICATION.value and not values["change_right"]:
+    if kind == RequestKind.RECTIFICATION.value and not any(
+        values[name] for name in ("change_right", *ADDRESS_INPUTS)
+    ):
         errors["change_right"] = "required"
     try:
         data = RequestIn.model_validate(body)
@@ -224,7 +221,7 @@ def parse_form(form: dict[str, str], language: Language) -> RequestIn:
         for error in exc.errors():
             path = ".".join(str(part) for part in error["loc"])
             code = "too_long" if error["type"] == "string_too_long" else "invalid_value"
-            errors.setdefault(_form_field(path, "kind"), code)
+            errors.setdefault(form_input(path, "kind"), code)
         raise FormInvalid(errors) from exc
     if errors:
         raise FormInvalid(errors)
@@ -232,11 +229,41 @@ def parse_form(form: dict[str, str], language: Language) -> RequestIn:
 
 
 def _to_form_fields(fields: dict[str, str]) -> dict[str, str]:
-    return {_form_field(path, "details"): code for path, code in fields.items()}
+    return {form_input(path, "details"): code for path, code in fields.items()}
 
 
-def _form_field(path: str, default: str) -> str:
+def form_changes(values: dict[str, str]) -> list[dict[str, Any]]:
+    """The form's changes: the new address in its parts first, then the one other change
+    (name, e-mail, …) if given; the service expands the address into one change a part."""
+    changes: list[dict[str, Any]] = []
+    address = {part: values[f"address_{part}"] or None for part in ADDRESS_PARTS}
+    if any(address.values()):
+        changes.append({"field": ADDRESS, "address": address})
+    if values["change_right"] or values["change_wrong"]:
+        changes.append(
+            {
+                "field": values["change_field"] or "other",
+                "value": values["change_right"],
+                "current": values["change_wrong"] or None,
+            }
+        )
+    return changes
+
+
+_CHANGE_PATH = re.compile(r"^changes\.\d+\.(?:address\.|postal_address\.)?(\w+)$")
+_CHANGE_INPUT = {
+    "value": "change_right",
+    "current": "change_wrong",
+    "field": "change_field",
+    **{part: f"address_{part}" for part in ADDRESS_PARTS},
+}
+
+
+def form_input(path: str, default: str) -> str:
     """The form input an API field path came from."""
     if path.startswith("subject.identifiers."):
         return IDENTIFIER_INPUT + path.removeprefix("subject.identifiers.")
-    return FORM_FIELD.get(path, default)
+    match = _CHANGE_PATH.match(path)
+    if match and match.group(1) in _CHANGE_INPUT:
+        return _CHANGE_INPUT[match.group(1)]
+    return FORM_FIELD.get(path, "address_street" if path.endswith(".address") else default)

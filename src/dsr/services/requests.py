@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import IdentifierType
+from dsr.domain.changes import requested as requested_changes
 from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput, NotAllowed, NotFound, Unauthenticated
 from dsr.domain.identity import clean_text, normalize_identity
@@ -135,17 +136,7 @@ class RequestService:
         if data.kind is RequestKind.RECTIFICATION and not data.changes:
             errors["changes"] = "required"
         details = self._clean_free_text(data.details, "details", errors)
-        changes = [
-            {
-                "field": change.field,
-                "value": value,
-                "current": self._clean_free_text(
-                    change.current, f"changes.{index}.current", errors
-                ),
-            }
-            for index, change in enumerate(data.changes)
-            if (value := self._clean_free_text(change.value, f"changes.{index}.value", errors))
-        ]
+        changes = requested_changes(data.changes, self._clean_free_text, errors)
         if errors:
             raise InvalidInput(errors)
 
@@ -331,11 +322,12 @@ class RequestService:
         return artifact
 
     async def earlier_requests(self, request: Request) -> list[Request]:
-        """The same person's other requests (by blind-indexed e-mail or customer number),
+        """The same person's other requests (by blind-indexed e-mail, phone or customer number),
         for judging whether a request is repetitive (Art. 12(5))."""
         subject = await self.session.get_one(Subject, request.subject_id)
         keys = [
             col(Subject.email_bidx) == subject.email_bidx if subject.email_bidx else None,
+            col(Subject.phone_bidx) == subject.phone_bidx if subject.phone_bidx else None,
             col(Subject.customer_number_bidx) == subject.customer_number_bidx
             if subject.customer_number_bidx
             else None,

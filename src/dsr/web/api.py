@@ -31,6 +31,7 @@ from dsr.schemas import (
 )
 from dsr.services.actions import ACTIONS, RequestActions
 from dsr.services.callbacks import Callbacks
+from dsr.services.case_view import CaseView
 from dsr.services.public import PublicDesk
 from dsr.services.requests import RequestFilters, RequestService, letter_out
 from dsr.web.auth import current_actor, requires_role
@@ -184,7 +185,13 @@ class RequestController(Controller):
         request_service: NamedDependency[RequestService],
         reference: Annotated[str, REFERENCE],
     ) -> RequestDetail:
-        return await request_service.detail(reference, current_actor(request))
+        actor = current_actor(request)
+        detail = await request_service.detail(reference, actor)
+        if actor.role == Role.DPO.value:
+            found = await request_service.by_reference(reference)
+            view = CaseView.of(request.app.state, request_service.session)
+            detail.asked = await view.asked(found, actor)
+        return detail
 
 
 class LetterController(Controller):

@@ -32,11 +32,11 @@ from dsr.rendering import long_date
 from dsr.schemas import RequestIn
 from dsr.security import ratelimit
 from dsr.services.intake import KbaOutcome, PhoneIntake
-from dsr.services.public import IDENTIFIER_INPUT
+from dsr.services.public import ADDRESS_INPUTS, IDENTIFIER_INPUT, form_changes, form_input
 from dsr.services.requests import RequestService
 from dsr.services.staff import add_staff, list_tokens, revoke_token
 from dsr.services.staff_auth import SignIn, StaffAuth, reset_totp
-from dsr.text import CHANGE_FIELDS, KIND_NAMES, STATUS_NAMES
+from dsr.text import CHANGE_FIELDS, FORM_LABELS, KIND_NAMES, SINGLE_CHANGES, STATUS_NAMES
 from dsr.web.auth import (
     SESSION_COOKIE,
     cookie_name,
@@ -278,16 +278,16 @@ class ConsoleController(Controller):
                         if (value := form.get(IDENTIFIER_INPUT + t.name, "").strip())
                     },
                 },
-                "changes": (
-                    [
-                        {
-                            "field": form.get("change_field") or "other",
-                            "value": form.get("change_value", ""),
-                        }
-                    ]
-                    if form.get("kind") == "rectification" and form.get("change_value")
-                    else []
-                ),
+                "changes": form_changes(
+                    {
+                        "change_field": form.get("change_field", ""),
+                        "change_right": form.get("change_value", "").strip(),
+                        "change_wrong": "",
+                        **{name: form.get(name, "").strip() for name in ADDRESS_INPUTS},
+                    }
+                )
+                if form.get("kind") == "rectification"
+                else [],
             }
             data_in = RequestIn.model_validate(body)
             outcome = await phone_intake.record(
@@ -300,12 +300,7 @@ class ConsoleController(Controller):
             }
             return self._intake(request, form, fields)
         except InvalidInput as exc:
-            fields = {
-                k.replace("subject.identifiers.", IDENTIFIER_INPUT)
-                .replace("subject.", "")
-                .replace("changes", "change_value"): v
-                for k, v in exc.fields.items()
-            }
+            fields = {_console_input(k): v for k, v in exc.fields.items()}
             return self._intake(request, form, fields)
         checked, notice = _checked_and_notice(outcome)
         return Redirect(
@@ -419,6 +414,7 @@ class ConsoleController(Controller):
                     "answer_channel",
                     "change_field",
                     "change_value",
+                    *ADDRESS_INPUTS,
                     *(IDENTIFIER_INPUT + t.name for t in declared),
                 )
             },
@@ -427,6 +423,7 @@ class ConsoleController(Controller):
                 "kind": gettext(language, N_("Kind of request")),
                 "name": gettext(language, N_("Caller's name")),
                 "change_value": gettext(language, N_("New value")),
+                **{name: gettext(language, FORM_LABELS[name]) for name in ADDRESS_INPUTS},
                 **{IDENTIFIER_INPUT + t.name: localized(t.label, language.value) for t in declared},
             },
             identifier_fields=[
@@ -434,7 +431,7 @@ class ConsoleController(Controller):
                 for t in declared
             ],
             kinds=[(k.value, gettext(language, KIND_NAMES[k])) for k in RequestKind],
-            change_fields=[(k, gettext(language, v)) for k, v in CHANGE_FIELDS.items()],
+            change_fields=[(k, gettext(language, CHANGE_FIELDS[k])) for k in SINGLE_CHANGES],
             facts=[(k, gettext(language, v)) for k, v in FACT_LABELS.items()],
             received_on=long_date(receipt_date(now, settings.timezone), language),
             due_on=long_date(
@@ -589,3 +586,16 @@ def _parse_checked(value: str) -> dict[str, bool]:
         if name in FACTS and flag in {"0", "1"}:
             result[name] = flag == "1"
     return result
+
+
+def _console_input(path: str) -> str:
+    """The console form's input an API field path came from."""
+    if path.startswith("subject.identifiers."):
+        return IDENTIFIER_INPUT + path.removeprefix("subject.identifiers.")
+    if path.startswith("subject."):
+        return path.removeprefix("subject.")
+    if path.startswith("changes"):
+        return {"change_right": "change_value", "change_wrong": "change_value"}.get(
+            name := form_input(path, "change_value"), name
+        )
+    return path

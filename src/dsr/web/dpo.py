@@ -29,7 +29,8 @@ from dsr.models import Request as Request_
 from dsr.models import Staff
 from dsr.models.base import utcnow
 from dsr.rendering import long_date
-from dsr.services.actions import ACTIONS, RequestActions
+from dsr.services.actions import ACTIONS, RequestActions, refusable
+from dsr.services.case_view import CaseView
 from dsr.services.intake import kba_locks
 from dsr.services.mail_file import mails_of
 from dsr.services.requests import RequestFilters, RequestService
@@ -88,6 +89,7 @@ EVENT_TEXT = {
     "mail.filed": N_("Filed from an e-mail"),
     "mail.linked": N_("E-mail from the person attached"),
     "mail.triage_filed": N_("Filed from the triage list"),
+    "request.asked_viewed": N_("The person's request viewed"),
 }
 MAIL_ROLES = {
     "filed": N_("the request"),
@@ -134,6 +136,9 @@ def describe_result(result: dict[str, Any], language: Language = Language.DE) ->
         counts = result.get(key)
         if isinstance(counts, dict) and counts:
             parts.append(", ".join(f"{name} {value}" for name, value in counts.items()))
+    written = result.get("columns")
+    if isinstance(written, dict) and written:  # a rectification: which columns got the change
+        parts.append("; ".join(f"{table}: {', '.join(cols)}" for table, cols in written.items()))
     for held in result.get("held") or []:
         parts.append(
             f"{held.get('table')} {held.get('count')} → {held.get('until')} ({held.get('law')})"
@@ -287,10 +292,14 @@ class DpoController(Controller):
         notice = request.query_params.get("n")
         error = request.query_params.get("e")
         zone = ZoneInfo(request.app.state.settings.timezone)
+        asked = await CaseView.of(request.app.state, request_service.session).page_context(
+            found, actor, language, request.app.state.settings.timezone
+        )
         return staff_page(
             request,
             "dpo_request.html",
             N_("Request"),
+            **asked,
             detail=detail,
             outcome_label=_outcome_label(detail.outcome, detail.refusal_ground, language),
             **request_headline(found, language, request.app.state.settings.timezone),
@@ -344,13 +353,7 @@ class DpoController(Controller):
             can={
                 "approve": status is RequestStatus.VERIFIED,
                 "release": status is RequestStatus.AWAITING_REVIEW,
-                "reject": status
-                in (
-                    RequestStatus.RECEIVED,
-                    RequestStatus.AWAITING_VERIFICATION,
-                    RequestStatus.VERIFIED,
-                    RequestStatus.AWAITING_REVIEW,
-                ),
+                "reject": refusable(found),
                 "extend": status.is_open
                 and found.extended_due_on is None
                 and today <= found.due_on,

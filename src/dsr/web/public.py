@@ -24,7 +24,7 @@ from dsr.security import ratelimit
 from dsr.services.downloads import DownloadCheck, Downloads
 from dsr.services.public import FORM_INPUTS, IDENTIFIER_INPUT, FormInvalid, PublicDesk
 from dsr.services.verification import CodeCheck
-from dsr.text import CHANGE_FIELDS, FORM_LABELS, KIND_HINTS, KIND_NAMES
+from dsr.text import CHANGE_FIELDS, FORM_LABELS, KIND_HINTS, KIND_NAMES, SINGLE_CHANGES
 from dsr.web.pages import page, page_language
 
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -263,7 +263,7 @@ class PublicController(Controller):
             kinds=kinds(MAIN_KINDS),
             more_kinds=kinds(MORE_KINDS),
             more_kinds_values=[k.value for k in MORE_KINDS],
-            change_fields=[(k, gettext(language, v)) for k, v in CHANGE_FIELDS.items()],
+            change_fields=[(k, gettext(language, CHANGE_FIELDS[k])) for k in SINGLE_CHANGES],
         )
 
     def _status(

@@ -36,6 +36,7 @@ class RequestLifecycle(StateMachine):
         received.to(rejected, cond="has_ground")
         | awaiting_verification.to(rejected, cond="has_ground")
         | verified.to(rejected, cond="has_ground")
+        | processing.to(rejected, cond="has_ground")  # an auto-approved access, until released
         | awaiting_review.to(rejected, cond="has_ground")  # e.g. Art. 21(1) s. 2 after review
     )
     withdraw = (

@@ -197,7 +197,12 @@ def summarise(result: Any) -> dict[str, Any]:
             "mentions": result.mentions,
         }
     if isinstance(result, RectifyResult):
-        return {"changed": result.changed, "kept": [asdict(k) for k in result.kept]}
+        return {
+            "changed": result.changed,
+            "kept": [asdict(k) for k in result.kept],
+            "columns": result.columns,
+            "fields": result.fields,
+        }
     return {}
 
 
