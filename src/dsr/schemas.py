@@ -137,3 +137,31 @@ class RequestDetail(RequestSummary):
     tasks: list[TaskOut] | None = Field(description="null for agents")
     letters: list[LetterOut] | None = Field(description="null for agents")
     timeline: list[EventOut] | None = Field(description="null for agents")
+
+
+class DeskVerificationIn(_In):
+    """A verification the desk made: ``document`` (an ID document seen on ``seen_on`` by
+    ``seen_by``, a staff username; the acting one by default), ``kba`` (the caller's answers
+    in ``facts``, judged against the system of record), ``email_code`` (a code to the
+    e-mail address on file) or ``letter`` (a letter with a code to the address on file)."""
+
+    method: Literal["document", "kba", "email_code", "letter"]
+    seen_on: date | None = None
+    seen_by: Annotated[str | None, Field(max_length=64)] = None
+    facts: Annotated[
+        dict[
+            Literal["customer_number", "last_invoice_date", "last_invoice_amount", "phone_pin"],
+            Annotated[str, Field(max_length=64)],
+        ],
+        Field(max_length=4),
+    ] = Field(default_factory=dict)
+
+
+class DeskVerificationOut(BaseModel):
+    result: Literal[
+        "verified", "not_matched", "refused", "code_sent", "no_email_on_file", "letter_requested"
+    ]
+    level: str = Field(description="the level this method gives once it succeeds")
+    matched: dict[str, bool] = Field(description="kba: per fact given, whether it matched")
+    status: RequestStatus
+    verification_level: str
