@@ -4,6 +4,7 @@ search by person, assignment, encrypted notes and audited attachments."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,9 +16,10 @@ from dsr.config import load_config
 from dsr.connectors.registry import build_connectors
 from dsr.db import Database
 from dsr.domain.deadlines import receipt_date, response_deadline
-from dsr.domain.vocabulary import Role
+from dsr.domain.vocabulary import Language, Role
 from dsr.models import Artifact, Event, Note, Request
 from dsr.models.base import utcnow
+from dsr.rendering import long_date
 from dsr.security.vault import Vault
 from dsr.services.casework import ATTACHMENT_MAX
 from dsr.workflows.runner import Runner
@@ -202,7 +204,7 @@ async def test_the_desk_records_a_postal_request_with_its_scan_and_refuses_bad_i
     reference = re.search(r"/dpo/requests/(DSR-\d{4}-\d{6})", recorded.headers["location"])
     assert reference
     page = (await client.get(recorded.headers["location"])).text
-    assert "Request recorded." in page or "Anfrage erfasst." in page
+    assert "Antrag erfasst." in page
     stored = (await _rows(settings, Request))[0]
     assert receipt_date(stored.received_at, TZ) == arrived
     assert stored.due_on == response_deadline(arrived, "DE-NW")
@@ -217,6 +219,7 @@ async def test_the_desk_records_a_postal_request_with_its_scan_and_refuses_bad_i
     assert "Paula" not in download.headers["content-disposition"]
     viewed = await _rows(settings, Event, Event.action == "attachment.viewed")
     assert len(viewed) == 1 and viewed[0].actor.startswith("staff:")
+    assert "Anhang geöffnet" in (await client.get(recorded.headers["location"])).text
 
     # verified at the desk: an ID document seen today, by the DPO
     done = await _post(
@@ -229,7 +232,8 @@ async def test_the_desk_records_a_postal_request_with_its_scan_and_refuses_bad_i
     )
     assert done.status_code == 303 and "d=verified" in done.headers["location"]
     page = (await client.get(f"/dpo/requests/{reference.group(1)}")).text
-    assert "dana" in page and re.search(r"(ID document seen|Ausweis)", page)
+    seen = long_date(_today(), Language.DE)
+    assert re.search(rf"Ausweis vorgelegt am {seen} bei dana\s*<span[^>]*>— dana", page), page
 
 
 async def test_notes_are_encrypted_search_finds_people_and_requests_are_assigned(
@@ -299,3 +303,32 @@ async def test_notes_are_encrypted_search_finds_people_and_requests_are_assigned
     assert any(e.action == "notes.viewed" for e in events)
     empty = await _post(client, page, f"{page}/notes", note="   ")
     assert "e=required" in empty.headers["location"]
+
+
+async def test_a_phone_check_over_the_api_shows_its_result_and_who_made_it(
+    console: Any,
+) -> None:
+    client, settings = console
+    agent = await staff_token(settings, "anna", Role.AGENT)
+    dpo = await staff_token(settings, "dpo-api", Role.DPO)
+    reference = (await _record_letter(client, agent, 1, customer_number="K100001"))["reference"]
+    facts = {"customer_number": "K100001", "phone_pin": "x-wrong", "last_invoice_amount": "0,01"}
+    checked = await client.post(
+        f"/api/v1/requests/{reference}/verification",
+        headers=dpo,
+        json={"method": "kba", "facts": facts},
+    )
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["result"] == "not_matched"
+    assert checked.json()["status"] == "received"
+    assert checked.json()["matched"] == {
+        "customer_number": True,
+        "phone_pin": False,
+        "last_invoice_amount": False,
+    }
+    detail = (await client.get(f"/api/v1/requests/{reference}", headers=dpo)).json()
+    kba = [e for e in detail["timeline"] if e["action"] == "verification.kba_checked"]
+    assert "x-wrong" not in json.dumps(detail["timeline"]) and len(kba) == 1
+    await _dpo_session(client, settings)
+    page = (await client.get(f"/dpo/requests/{reference}")).text
+    assert re.search(r"KBA: 1 von 3 Angaben stimmen\s*<span[^>]*>— dpo-api", page), page

@@ -102,7 +102,8 @@ def timeline_rows(
             continue
         text, about = describe_event(event, language, names, notes)
         if not text:
-            text = gettext(language, base_text.get(event.action, event.action))
+            words = base_text.get(event.action) or DESK_EVENT_TEXT.get(event.action)
+            text = gettext(language, words) if words else event.action
         local = event.at.astimezone(zone)
         who = names.get(event.actor) or gettext(language, WHO.get(event.actor, event.actor))
         rows.append((long_date(local.date(), language), local.strftime("%H:%M"), text, about, who))
