@@ -17,8 +17,15 @@ from dsr.domain.vocabulary import Language
 from dsr.models.base import utcnow
 from dsr.rendering import long_date
 from tests.browser.conftest import screenshot
+from tests.browser.test_languages_and_site import AXE, _serious
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _problems(page: Any) -> list[str]:
+    """axe-core's serious and critical findings (where it is installed: the whole walk
+    must not depend on it; tests/browser/test_languages_and_site.py requires it)."""
+    return _serious(page, AXE.read_text(encoding="utf-8")) if AXE.is_file() else []
 
 
 def _api(server: str, path: str, body: dict[str, Any], token: str) -> Any:
@@ -54,7 +61,10 @@ def test_a_postal_request_recorded_verified_and_approved_at_the_desk(
     )["reference"]
     _api(server, f"/api/v1/requests/{gone}/actions/withdraw", {}, dana.group(3))
 
-    page = browser.new_page(locale="de-DE", viewport={"width": 1366, "height": 900})
+    # bypass_csp lets the test inject axe-core; the pages themselves are unchanged.
+    page = browser.new_page(
+        locale="de-DE", viewport={"width": 1366, "height": 900}, bypass_csp=True
+    )
     page.goto(f"{server}/login")
     page.get_by_label("Benutzername").fill("dana")
     page.get_by_label("Passwort").fill(dana.group(1))
@@ -82,6 +92,7 @@ def test_a_postal_request_recorded_verified_and_approved_at_the_desk(
     page.locator("#attachment").set_input_files(
         {"name": "brief.pdf", "mimeType": "application/pdf", "buffer": PDF}
     )
+    assert _problems(page) == []
     screenshot(page, "desk-1-intake")
     page.get_by_role("button", name="Antrag erfassen").click()
     page.wait_for_url(re.compile(r".*/dpo/requests/DSR-\d{4}-\d{6}\?d=recorded"))
@@ -94,6 +105,7 @@ def test_a_postal_request_recorded_verified_and_approved_at_the_desk(
     assert due != response_deadline(today, "DE-NW")
     assert long_date(due, Language.DE) in main
     assert "Anhang hinzugefügt – PDF" in main
+    assert _problems(page) == []
     with page.expect_download() as download:
         page.get_by_role("link", name=f"{reference.group(0)}-1.pdf").click()
     assert download.value.suggested_filename == f"{reference.group(0)}-1.pdf"
