@@ -29,6 +29,10 @@ from tests.staff import _sign_in, _staff
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 TZ = "Europe/Berlin"
+EML = (
+    b"From: Frau X <x@example.org>\r\nTo: datenschutz@example.com\r\n"
+    b"Subject: Auskunft\r\n\r\nBitte um Auskunft nach Art. 15.\r\n"
+)
 
 
 def _today() -> date:
@@ -303,6 +307,24 @@ async def test_notes_are_encrypted_search_finds_people_and_requests_are_assigned
     assert any(e.action == "notes.viewed" for e in events)
     empty = await _post(client, page, f"{page}/notes", note="   ")
     assert "e=required" in empty.headers["location"]
+
+    # the person's e-mail, saved as it came (.eml); a program is no attachment
+    csrf = csrf_of((await client.get(page)).text)
+    for name, content, expected in (
+        ("Mail von Frau X.eml", EML, "d=attached"),
+        ("scan.pdf", b"MZ\x90\x00\x03 a program", "e=unsupported_media_type"),
+    ):
+        sent = await client.post(
+            f"{page}/attachments",
+            data={"_csrf_token": csrf},
+            files={"attachment": (name, content, "application/octet-stream")},
+            follow_redirects=False,
+        )
+        assert expected in sent.headers["location"], (name, sent.headers["location"])
+    [mail] = await _rows(settings, Artifact, Artifact.kind == "attachment")
+    assert mail.media_type == "message/rfc822"
+    shown = (await client.get(page)).text
+    assert f"{other['reference']}-1.eml" in shown and "Frau X" not in shown
 
 
 async def test_a_phone_check_over_the_api_shows_its_result_and_who_made_it(
