@@ -19,13 +19,12 @@ from pydantic import ValidationError
 
 from dsr import artifacts
 from dsr.domain import references
-from dsr.domain.deadlines import receipt_date, response_deadline
+from dsr.domain.deadlines import receipt_date
 from dsr.domain.errors import DsrError, InvalidInput
 from dsr.domain.kba import FACTS
 from dsr.domain.vocabulary import Channel, Language, RequestKind, Role
 from dsr.i18n import N_, gettext, message
 from dsr.models.base import utcnow
-from dsr.rendering import long_date
 from dsr.schemas import RequestIn
 from dsr.services.casework import ATTACHMENT_MAX, Casework, Upload
 from dsr.services.desk import Desk, DeskMethod, DeskResult
@@ -45,6 +44,19 @@ FIELDS = (
     "kind", "channel", "received_on", "language", "name", "email", "phone",
     "customer_number", "postal_address", "details", "change_field", "change_value",
 )  # fmt: skip
+LABELS = {
+    "kind": N_("Kind of request"),
+    "channel": N_("Arrived by"),
+    "received_on": N_("Received on"),
+    "name": N_("Name"),
+    "email": N_("E-mail address"),
+    "phone": N_("Phone number"),
+    "customer_number": N_("Customer number"),
+    "postal_address": N_("Postal address"),
+    "details": N_("What the person writes (optional)"),
+    "change_value": N_("New value"),
+    "attachment": N_("Attachment"),
+}
 DESK_NOTICES = {
     DeskResult.VERIFIED: N_("Identity confirmed."),
     DeskResult.NOT_MATCHED: N_("The answers did not confirm the caller's identity."),
@@ -229,18 +241,14 @@ class DeskController(Controller):
     ) -> Template:
         language = page_language(request)
         settings = request.app.state.settings
-        now = utcnow()
-        today = receipt_date(now, settings.timezone)
-        try:
-            arrived = date.fromisoformat(form.get("received_on", ""))
-        except ValueError:
-            arrived = today
+        today = receipt_date(utcnow(), settings.timezone)
         template = staff_page(
             request,
             "dpo_intake.html",
             N_("Record a letter or e-mail"),
             form={k: form.get(k, "") for k in FIELDS},
             errors={name: message(code, language) for name, code in errors.items()},
+            labels={k: gettext(language, v) for k, v in LABELS.items()},
             kinds=[(k.value, gettext(language, KIND_NAMES[k])) for k in RequestKind],
             channels=[
                 (Channel.LETTER.value, gettext(language, N_("Letter"))),
@@ -248,16 +256,6 @@ class DeskController(Controller):
             ],
             change_fields=[(k, gettext(language, v)) for k, v in CHANGE_FIELDS.items()],
             today=today.isoformat(),
-            due_hint=long_date(
-                response_deadline(
-                    datetime.combine(arrived, time.min, tzinfo=ZoneInfo(settings.timezone)),
-                    settings.region,
-                    timezone=settings.timezone,
-                ),
-                language,
-            )
-            if arrived <= today
-            else "",
             max_megabytes=ATTACHMENT_MAX // (1024 * 1024),
         )
         if errors:
