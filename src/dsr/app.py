@@ -40,6 +40,8 @@ from dsr.web.console import AdminController, ConsoleController, SignInController
 from dsr.web.dependencies import (
     provide_actions,
     provide_callbacks,
+    provide_casework,
+    provide_desk,
     provide_downloads,
     provide_letter_office,
     provide_mail_intake,
@@ -50,6 +52,7 @@ from dsr.web.dependencies import (
 )
 from dsr.web.dev import demo_newsletter, dev_mail, dev_mail_attachment
 from dsr.web.dpo import DpoController
+from dsr.web.dpo_intake import DeskController
 from dsr.web.errors import exception_handlers
 from dsr.web.headers import security_headers
 from dsr.web.public import PublicController
@@ -121,6 +124,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 ConsoleController,
                 AdminController,
                 DpoController,
+                DeskController,
                 TriageController,
             ],
             opt={"staff": True},
@@ -165,6 +169,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "callbacks": Provide(provide_callbacks, sync_to_thread=False),
             "phone_intake": Provide(provide_phone_intake, sync_to_thread=False),
             "mail_intake": Provide(provide_mail_intake, sync_to_thread=False),
+            "casework": Provide(provide_casework, sync_to_thread=False),
+            "desk": Provide(provide_desk, sync_to_thread=False),
         },
         middleware=[
             DefineMiddleware(StaffAuthMiddleware, exclude=["^/schema", "^/health", "^/static"])

@@ -197,3 +197,31 @@ class RequestDetail(RequestSummary):
     asked: AskedOut | None = Field(
         default=None, description="GET for the DPO: what the person asked, old and new values"
     )
+
+
+class DeskVerificationIn(_In):
+    """A verification the desk made: ``document`` (an ID document seen on ``seen_on`` by
+    ``seen_by``, a staff username; the acting one by default), ``kba`` (the caller's answers
+    in ``facts``, judged against the system of record), ``email_code`` (a code to the
+    e-mail address on file) or ``letter`` (a letter with a code to the address on file)."""
+
+    method: Literal["document", "kba", "email_code", "letter"]
+    seen_on: date | None = None
+    seen_by: Annotated[str | None, Field(max_length=64)] = None
+    facts: Annotated[
+        dict[
+            Literal["customer_number", "last_invoice_date", "last_invoice_amount", "phone_pin"],
+            Annotated[str, Field(max_length=64)],
+        ],
+        Field(max_length=4),
+    ] = Field(default_factory=dict)
+
+
+class DeskVerificationOut(BaseModel):
+    result: Literal[
+        "verified", "not_matched", "refused", "code_sent", "no_email_on_file", "letter_requested"
+    ]
+    level: str = Field(description="the level this method gives once it succeeds")
+    matched: dict[str, bool] = Field(description="kba: per fact given, whether it matched")
+    status: RequestStatus
+    verification_level: str

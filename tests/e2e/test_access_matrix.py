@@ -60,6 +60,14 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/requests/{reference:str}/code"): Access.OWN,
     ("POST", "/console/requests/{reference:str}/letter"): Access.OWN,
     ("GET", "/dpo"): Access.DPO,
+    ("POST", "/dpo"): Access.DPO,  # the dashboard's filters, a person search among them
+    ("GET", "/dpo/intake"): Access.DPO,
+    ("POST", "/dpo/intake"): Access.DPO,
+    ("POST", "/dpo/requests/{reference:str}/verification"): Access.DPO,
+    ("POST", "/dpo/requests/{reference:str}/assign"): Access.DPO,
+    ("POST", "/dpo/requests/{reference:str}/notes"): Access.DPO,
+    ("POST", "/dpo/requests/{reference:str}/attachments"): Access.DPO,
+    ("GET", "/dpo/attachments/{artifact_id:uuid}"): Access.DPO,
     ("GET", "/dpo/requests/{reference:str}"): Access.DPO,
     ("POST", "/dpo/requests/{reference:str}/actions/{action:str}"): Access.DPO,
     ("GET", "/dpo/stats"): Access.DPO,
@@ -79,6 +87,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/requests"): Access.DESK,
     ("GET", "/api/v1/requests/{reference:str}"): Access.OWN,
     ("POST", "/api/v1/requests/{reference:str}/verify"): Access.PUBLIC,
+    ("POST", "/api/v1/requests/{reference:str}/verification"): Access.DPO,
     ("POST", "/api/v1/requests/{reference:str}/actions/{action:str}"): Access.DPO,
     ("GET", "/api/v1/requests/{reference:str}/package"): Access.DPO,
     ("GET", "/api/v1/letters/{letter_id:uuid}"): Access.DPO,
@@ -117,6 +126,7 @@ SAMPLE = {
     "{letter_id:uuid}": "00000000-0000-0000-0000-000000000000",
     "{token_id:uuid}": "00000000-0000-0000-0000-000000000000",
     "{mail_id:uuid}": "00000000-0000-0000-0000-000000000000",
+    "{artifact_id:uuid}": "00000000-0000-0000-0000-000000000000",
     "{step:str}": "render",
 }
 

@@ -1,6 +1,7 @@
 """All tables; importing this module registers them on ``SQLModel.metadata``."""
 
 from dsr.models.audit import Event
+from dsr.models.desk import Note
 from dsr.models.mail import MailboxLease, MailLink, MailMessage
 from dsr.models.request import ReferenceCounter, Request, Subject, Verification
 from dsr.models.staff import ApiToken, Staff, StaffSession, TotpUse
@@ -27,6 +28,7 @@ __all__ = [
     "MailLink",
     "MailMessage",
     "MailboxLease",
+    "Note",
     "Outbox",
     "RateHit",
     "ReferenceCounter",

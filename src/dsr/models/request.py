@@ -61,6 +61,7 @@ class Request(SQLModel, table=True):
     language: str = Field(default="de", max_length=8)
     subject_id: uuid.UUID = Field(foreign_key="subject.id", index=True)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="staff.id", index=True)
+    assigned_to: uuid.UUID | None = Field(default=None, index=True)  # a staff id: who works it
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=64)  # dsr.domain.vocabulary.Outcome
     refusal_ground: str | None = Field(default=None, max_length=64)  # with outcome "refused"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, tuple_
+from sqlalchemy import ColumnElement, func, or_, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,6 +56,7 @@ class RequestFilters:
     open_only: bool = False
     created_by: uuid.UUID | None = None
     reference: str | None = None
+    more: tuple[ColumnElement[bool], ...] = ()  # e.g. ``dsr.services.search``'s conditions
 
 
 @dataclass(slots=True)
@@ -288,7 +289,7 @@ class RequestService:
             query = query.where(due <= filters.due_before)
         if filters.needs_attention is not None:
             query = query.where(Request.needs_attention == filters.needs_attention)
-        if filters.open_only:
+        if filters.open_only and not filters.reference:  # a reference finds any status
             query = query.where(
                 col(Request.status).in_([s.value for s in RequestStatus if s.is_open])
             )
@@ -296,6 +297,8 @@ class RequestService:
             query = query.where(Request.created_by == filters.created_by)
         if filters.reference:
             query = query.where(Request.reference == filters.reference.strip().upper())
+        if filters.more:
+            query = query.where(*filters.more)
         if cursor:
             after_due, after_reference = decode_cursor(cursor)
             query = query.where(

@@ -21,6 +21,8 @@ from dsr.letters.office import LetterOffice
 from dsr.letters.render import DOCX
 from dsr.schemas import (
     ActionIn,
+    DeskVerificationIn,
+    DeskVerificationOut,
     LetterOut,
     RequestCreated,
     RequestDetail,
@@ -32,6 +34,7 @@ from dsr.schemas import (
 from dsr.services.actions import ACTIONS, RequestActions
 from dsr.services.callbacks import Callbacks
 from dsr.services.case_view import CaseView
+from dsr.services.desk import LEVEL_OF, Desk, DeskMethod
 from dsr.services.public import PublicDesk
 from dsr.services.requests import RequestFilters, RequestService, letter_out
 from dsr.web.auth import current_actor, requires_role
@@ -102,6 +105,46 @@ class RequestController(Controller):
         found = await public_desk.verify_reference(reference, data.code, client_address(request))
         return VerifyOut(
             status=RequestStatus(found.status), verification_level=found.verification_level
+        )
+
+    @post(
+        "/{reference:str}/verification",
+        before_request=require_json,
+        status_code=200,
+        guards=[requires_role(Role.DPO)],
+        summary="Record a verification made at the desk (document seen, KBA, code, letter)",
+        description=(
+            "For requests recorded by staff (phone, e-mail, letter). document {seen_on, "
+            "seen_by?} and a matching kba {facts} verify at once; email_code and letter send "
+            "a code through a channel on file. 409 when the request is not awaiting "
+            "verification."
+        ),
+    )
+    async def desk_verification(
+        self,
+        request: Request[Any, Any, Any],
+        reference: Annotated[str, REFERENCE],
+        data: JSONBody[DeskVerificationIn],
+        request_service: NamedDependency[RequestService],
+        desk: NamedDependency[Desk],
+    ) -> DeskVerificationOut:
+        actor = current_actor(request)
+        found = await request_service.visible(reference, actor)
+        method = DeskMethod(data.method)
+        check = await desk.verify(
+            found,
+            actor,
+            method,
+            seen_on=data.seen_on,
+            seen_by=data.seen_by,
+            facts={str(name): value for name, value in data.facts.items()},
+        )
+        return DeskVerificationOut(
+            result=check.result.value,
+            level=LEVEL_OF[method].value,
+            matched=check.matched,
+            status=RequestStatus(found.status),
+            verification_level=found.verification_level,
         )
 
     @get(

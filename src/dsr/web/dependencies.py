@@ -11,6 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dsr.letters.office import LetterOffice
 from dsr.services.actions import RequestActions
 from dsr.services.callbacks import Callbacks
+from dsr.services.casework import Casework
+from dsr.services.desk import Desk
 from dsr.services.downloads import Downloads
 from dsr.services.intake import PhoneIntake
 from dsr.services.mail_intake import MailIntake
@@ -140,3 +142,15 @@ def provide_phone_intake(
         verification=public_desk.verification,
         limiter=state.limiter,
     )
+
+
+def provide_casework(state: State, session: NamedDependency[AsyncSession]) -> Casework:
+    return Casework(session=session, vault=state.vault)
+
+
+def provide_desk(
+    session: NamedDependency[AsyncSession],
+    phone_intake: NamedDependency[PhoneIntake],
+    casework: NamedDependency[Casework],
+) -> Desk:
+    return Desk(session=session, phone=phone_intake, casework=casework)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, HttpMethod, Request, get, post, route
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter
@@ -31,13 +31,16 @@ from dsr.models.base import utcnow
 from dsr.rendering import long_date
 from dsr.services.actions import ACTIONS, RequestActions, refusable
 from dsr.services.case_view import CaseView
+from dsr.services.casework import Casework
 from dsr.services.intake import kba_locks
 from dsr.services.mail_file import mails_of
 from dsr.services.requests import RequestFilters, RequestService
+from dsr.services.search import DeskSearch
 from dsr.services.stats import bar_chart, monthly, register_rows
 from dsr.text import KIND_NAMES, STATUS_NAMES
 from dsr.web.auth import current_actor, requires_role
 from dsr.web.console import staff_page
+from dsr.web.desk_panel import desk_page, desk_query
 from dsr.web.pages import page_language, request_headline
 
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -176,14 +179,14 @@ class DpoController(Controller):
     include_in_schema = False
     guards = (requires_role(Role.DPO),)
 
-    @get("/")
+    @route("/", http_method=[HttpMethod.GET, HttpMethod.POST])  # POST: a person search
     async def dashboard(
         self,
         request: Request[Any, Any, Any],
         request_service: NamedDependency[RequestService],
         session: NamedDependency[AsyncSession],
     ) -> Template:
-        query = request.query_params
+        query = await desk_query(request)
         language = page_language(request)
         agent = None
         if query.get("agent"):
@@ -197,14 +200,20 @@ class DpoController(Controller):
             value = query.get(name) or None
             return enum(value) if value in {item.value for item in enum} else None
 
+        search = DeskSearch.from_query(query)
         filters = RequestFilters(
             status=pick(RequestStatus, "status"),
             kind=pick(RequestKind, "kind"),
             channel=pick(Channel, "channel"),
             needs_attention=True if query.get("attention") == "1" else None,
-            open_only=not query.get("status"),
+            open_only=not query.get("status") and not search.person,
             created_by=agent.id if agent else None,
             reference=query.get("q") or None,
+            more=search.conditions(
+                request.app.state.vault,
+                request.app.state.settings.timezone,
+                current_actor(request).staff_id,
+            ),
         )
         cursor = query.get("cursor") or None
         result = await request_service.page(filters, current_actor(request), cursor, 50)
@@ -231,7 +240,11 @@ class DpoController(Controller):
                 .order_by(col(Staff.username))
             )
         ).all()
-        more = dict(query.items()) | {"cursor": result.next_cursor} if result.next_cursor else None
+        more = (
+            {k: v for k, v in query.items() if k != "person"} | {"cursor": result.next_cursor}
+            if result.next_cursor
+            else None
+        )
         locks = await kba_locks(session, utcnow() - timedelta(hours=24))
         return staff_page(
             request,
@@ -280,6 +293,7 @@ class DpoController(Controller):
         request: Request[Any, Any, Any],
         reference: Reference,
         request_service: NamedDependency[RequestService],
+        casework: NamedDependency[Casework],
     ) -> Template:
         actor = current_actor(request)
         language = page_language(request)
@@ -295,6 +309,7 @@ class DpoController(Controller):
         asked = await CaseView.of(request.app.state, request_service.session).page_context(
             found, actor, language, request.app.state.settings.timezone
         )
+        desk = await desk_page(request, found, events, casework, EVENT_TEXT, language)
         return staff_page(
             request,
             "dpo_request.html",
@@ -310,21 +325,6 @@ class DpoController(Controller):
             paused_due_on=long_date(found.paused_due_on, language) if found.paused_due_on else None,
             paused_days=found.paused_days,
             light=traffic_light(found.effective_due_on, today) if status.is_open else "closed",
-            timeline=[
-                (
-                    long_date(local.date(), language),
-                    local.strftime("%H:%M"),
-                    gettext(language, EVENT_TEXT.get(e.action, e.action)),
-                    e.payload.get("store")
-                    or (
-                        gettext(language, TITLES[LetterKind(str(e.payload["kind"]))])
-                        if e.action.startswith("letter.") and e.payload.get("kind") in KINDS
-                        else ""
-                    ),
-                )
-                for e in events
-                for local in [e.at.astimezone(zone)]
-            ],
             results={t.id: describe_result(t.result or {}, language) for t in tasks},
             mails=[
                 (
@@ -360,6 +360,7 @@ class DpoController(Controller):
                 "withdraw": status.is_open,
             },
             has_package=any(e.action == "package.built" for e in events),
+            **desk,
             letters=[
                 (
                     letter,

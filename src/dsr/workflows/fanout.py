@@ -237,7 +237,8 @@ def verified_identifiers(request: Request, vault: Vault, subject: Subject) -> Id
     emails = frozenset({identity.email}) if identity.email and level != "none" else frozenset()
     numbers = (
         frozenset({identity.customer_number})
-        if identity.customer_number and level == VerificationLevel.KBA.value
+        if identity.customer_number
+        and level in (VerificationLevel.KBA.value, VerificationLevel.DOCUMENT.value)
         else frozenset()
     )
     return Identifiers.of(emails=emails, customer_numbers=numbers)
