@@ -2,6 +2,7 @@
 
 from dsr.models.audit import Event
 from dsr.models.mail import MailboxLease, MailLink, MailMessage
+from dsr.models.redaction import Redaction
 from dsr.models.request import ReferenceCounter, Request, Subject, Verification
 from dsr.models.staff import ApiToken, Staff, StaffSession, TotpUse
 from dsr.models.work import (
@@ -29,6 +30,7 @@ __all__ = [
     "MailboxLease",
     "Outbox",
     "RateHit",
+    "Redaction",
     "ReferenceCounter",
     "Reminder",
     "Request",
