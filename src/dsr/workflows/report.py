@@ -29,6 +29,9 @@ ROLE_NOTES = {
 }
 # Labels for column names that many stores use, when dsr.yaml gives none.
 COLUMN_LABELS: dict[str, str] = {
+    "id": N_("ID"),
+    "customer_id": N_("Customer ID"),
+    "order_id": N_("Order ID"),
     "name": N_("Name"),
     "first_name": N_("First name"),
     "last_name": N_("Last name"),
@@ -54,6 +57,7 @@ COLUMN_LABELS: dict[str, str] = {
     "ip": N_("IP address"),
 }
 YES, NO = N_("yes"), N_("no")
+KEYS = N_("technical keys")  # the columns the connector adds to tie rows together
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +264,8 @@ def category_name(config: DsrConfig | None, category: str, language: Language) -
         return localized(named, language.value)
     if category in CATEGORIES:
         return gettext(language, CATEGORIES[category])
+    if category == "keys":
+        return gettext(language, KEYS)
     return category
 
 
