@@ -53,6 +53,7 @@ from dsr.web.dependencies import (
 from dsr.web.dev import demo_newsletter, dev_mail, dev_mail_attachment
 from dsr.web.dpo import DpoController
 from dsr.web.dpo_intake import DeskController
+from dsr.web.dpo_release import DpoReleaseController
 from dsr.web.errors import exception_handlers
 from dsr.web.headers import security_headers
 from dsr.web.public import PublicController
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 AdminController,
                 DpoController,
                 DeskController,
+                DpoReleaseController,
                 TriageController,
             ],
             opt={"staff": True},

@@ -233,6 +233,7 @@ Strategy = Literal["null", "mask", "hash", "random", "rewrite", "keep"]
 
 class ColumnSpec(_Strict):
     category: str = "other"
+    label: Text | None = Field(default=None, description="the column's name in the access report")
     erase: Strategy = "keep"
     rewrite: str | None = Field(default=None, description="the text ``erase: rewrite`` writes")
     field: Field_ | None = Field(default=None, description="the subject field it holds")
@@ -310,6 +311,7 @@ class Hold(_Strict):
 
 class SqlTable(_Strict):
     name: TableName
+    label: Text | None = Field(default=None, description="the table's name in the access report")
     primary_key: list[SqlName] = Field(
         default_factory=lambda: ["id"],
         description="one column, a list for a composite key, or null for a table without one",
@@ -511,6 +513,9 @@ class DsrConfig(_Strict):
     policies: Policies = Policies()
     identifiers: list[IdentifierType] = Field(default_factory=list)
     processing: list[ProcessingRecord] = Field(default_factory=list)
+    categories: dict[str, Text] = Field(
+        default_factory=dict, description="names of data categories beyond the built-in ones"
+    )
     stores: list[Store] = Field(default_factory=list)
     mailbox: MailboxConfig | None = None
 

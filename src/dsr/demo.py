@@ -321,6 +321,7 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
             "tables": [
                 {
                     "name": "customers",
+                    "label": {"de": "Kundenkonto", "en": "Customer account"},
                     "identity": {
                         "email": "email",
                         "phone": "phone",
@@ -332,6 +333,10 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
                         "phone": {"category": "contact", "erase": "null", "field": "phone"},
                         "street": {
                             "category": "contact",
+                            "label": {
+                                "de": "Straße und Hausnummer",
+                                "en": "Street and house number",
+                            },
                             "erase": "null",
                             "field": "postal_address.street",
                         },
@@ -339,35 +344,53 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
                             "category": "contact",
                             "erase": "null",
                             "field": "postal_address.postcode",
+                            "label": {"de": "Postleitzahl", "en": "Postcode"},
                         },
                         "city": {
                             "category": "contact",
                             "erase": "null",
                             "field": "postal_address.city",
+                            "label": {"de": "Ort", "en": "City"},
                         },
                         "country": {
                             "category": "contact",
                             "erase": "null",
                             "field": "postal_address.country",
+                            "label": {"de": "Land", "en": "Country"},
                         },
                         "birth_date": {"category": "identity", "erase": "null"},
-                        "phone_pin": {"category": "credentials", "erase": "null"},
-                        "created_on": {"category": "contract"},
+                        "phone_pin": {
+                            "category": "credentials",
+                            "erase": "null",
+                            "label": {"de": "Telefon-PIN", "en": "Phone PIN"},
+                        },
+                        "created_on": {
+                            "category": "contract",
+                            "label": {"de": "Kunde seit", "en": "Customer since"},
+                        },
                     },
                     "erase": "update",
                 },
                 {
                     "name": "orders",
+                    "label": {"de": "Bestellungen", "en": "Orders"},
                     "reference": {"column": "customer_id", "to": "customers.id"},
                     "columns": {
-                        "ordered_on": {"category": "contract"},
-                        "delivery_address": {"category": "contact"},
+                        "ordered_on": {
+                            "category": "contract",
+                            "label": {"de": "Bestellt am", "en": "Ordered on"},
+                        },
+                        "delivery_address": {
+                            "category": "contact",
+                            "label": {"de": "Lieferanschrift", "en": "Delivery address"},
+                        },
                         "total": {"category": "contract"},
                     },
                     "erase": "delete",
                 },
                 {
                     "name": "order_items",
+                    "label": {"de": "Bestellpositionen", "en": "Order items"},
                     "reference": {"column": "order_id", "to": "orders.id"},
                     "columns": {
                         "product": {"category": "contract"},
@@ -378,11 +401,21 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
                 },
                 {
                     "name": "invoices",
+                    "label": {"de": "Rechnungen", "en": "Invoices"},
                     "reference": {"column": "customer_id", "to": "customers.id"},
                     "columns": {
-                        "issued_on": {"category": "payment"},
-                        "total": {"category": "payment"},
-                        "billing_name": {"category": "identity"},
+                        "issued_on": {
+                            "category": "payment",
+                            "label": {"de": "Rechnungsdatum", "en": "Invoice date"},
+                        },
+                        "total": {
+                            "category": "payment",
+                            "label": {"de": "Rechnungsbetrag", "en": "Invoice total"},
+                        },
+                        "billing_name": {
+                            "category": "identity",
+                            "label": {"de": "Rechnungsname", "en": "Billing name"},
+                        },
                     },
                     "erase": "delete",
                     "hold": {
@@ -394,11 +427,21 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
                 },
                 {
                     "name": "tickets",
+                    "label": {"de": "Kundenservice-Anfragen", "en": "Customer service tickets"},
                     "reference": {"column": "customer_id", "to": "customers.id"},
                     "columns": {
-                        "opened_on": {"category": "communication"},
-                        "subject": {"category": "communication"},
-                        "call_notes": {"category": "communication"},
+                        "opened_on": {
+                            "category": "communication",
+                            "label": {"de": "Eröffnet am", "en": "Opened on"},
+                        },
+                        "subject": {
+                            "category": "communication",
+                            "label": {"de": "Betreff", "en": "Subject"},
+                        },
+                        "call_notes": {
+                            "category": "communication",
+                            "label": {"de": "Gesprächsnotizen", "en": "Call notes"},
+                        },
                     },
                     "erase": "delete",
                 },

@@ -77,6 +77,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/dpo/triage/{mail_id:uuid}/dismiss"): Access.DPO,
     ("GET", "/dpo/triage/{mail_id:uuid}/original"): Access.DPO,
     ("POST", "/dpo/letters/{letter_id:uuid}/{step:str}"): Access.DPO,
+    ("GET", "/dpo/requests/{reference:str}/preview"): Access.DPO,
+    ("POST", "/dpo/requests/{reference:str}/redactions"): Access.DPO,
+    ("POST", "/dpo/requests/{reference:str}/redactions/{redaction:uuid}/remove"): Access.DPO,
     ("GET", "/admin/staff"): Access.ADMIN,
     ("POST", "/admin/staff"): Access.ADMIN,
     ("POST", "/admin/staff/{username:str}/deactivate"): Access.ADMIN,
@@ -128,6 +131,7 @@ SAMPLE = {
     "{mail_id:uuid}": "00000000-0000-0000-0000-000000000000",
     "{artifact_id:uuid}": "00000000-0000-0000-0000-000000000000",
     "{step:str}": "render",
+    "{redaction:uuid}": "00000000-0000-0000-0000-000000000000",
 }
 
 # Recognisable pieces of everything personal about the seeded requests.

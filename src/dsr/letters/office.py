@@ -45,6 +45,7 @@ from dsr.letters.render import (
     soffice,
     to_pdf,
 )
+from dsr.letters.withheld import lines_for
 from dsr.models import Artifact, Download, Letter, Request, Subject, Task
 from dsr.models.base import utcnow
 from dsr.models.request import EXTENSION_REASON
@@ -192,6 +193,9 @@ class LetterOffice:
         if outcome is Outcome.PROVIDED and package is not None:
             expires = utcnow() + timedelta(days=DOWNLOAD_DAYS)
             facts = writer.access(tasks, expires.date())
+            facts["redactions"] = await lines_for(
+                self.session, self.vault.cipher, self.config, request.id, writer.language
+            )
             letter = await self.issue(request, LetterKind.ACCESS, facts)
             await self.add_to_package(package, letter)
             await self.session.refresh(package)

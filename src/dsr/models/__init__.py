@@ -3,6 +3,7 @@
 from dsr.models.audit import Event
 from dsr.models.desk import Note
 from dsr.models.mail import MailboxLease, MailLink, MailMessage
+from dsr.models.redaction import Redaction
 from dsr.models.request import ReferenceCounter, Request, Subject, Verification
 from dsr.models.staff import ApiToken, Staff, StaffSession, TotpUse
 from dsr.models.work import (
@@ -31,6 +32,7 @@ __all__ = [
     "Note",
     "Outbox",
     "RateHit",
+    "Redaction",
     "ReferenceCounter",
     "Reminder",
     "Request",

@@ -21,6 +21,7 @@ from dsr.models import Request, Task
 from dsr.models.base import utcnow
 from dsr.models.request import EXTENSION_REASON
 from dsr.security.vault import Vault
+from dsr.services.release import ReleaseDesk
 from dsr.workflows import engine, plan, tasks
 from dsr.workflows.engine import Actor
 from dsr.workflows.fanout import Fanout, lock_request
@@ -134,6 +135,9 @@ class RequestActions:
         result = result_outcome(RequestKind(request.kind), acting, packaged=packaged)
         outcome = await engine.apply(self.session, request, "release", actor, outcome=result)
         if outcome.changed:
+            await ReleaseDesk(self.session, self.config, self.vault, self.letters).apply(
+                outcome.request, actor
+            )
             await self.letters.answer(outcome.request)
         return outcome.request
 

@@ -23,7 +23,13 @@ from dsr.config import DsrConfig, SqlStore
 from dsr.connectors.base import ExportFile, Identifiers
 from dsr.domain.errors import InvalidTransition
 from dsr.domain.outcomes import result_outcome
-from dsr.domain.vocabulary import Outcome, RequestKind, RequestStatus, VerificationLevel
+from dsr.domain.vocabulary import (
+    Language,
+    Outcome,
+    RequestKind,
+    RequestStatus,
+    VerificationLevel,
+)
 from dsr.models import Artifact, Request, Subject, Task
 from dsr.models.base import utcnow
 from dsr.security.audit import append_event
@@ -159,16 +165,10 @@ class Fanout:
     async def _package(self, request: Request, tasks: Sequence[Task]) -> bool:
         exports: dict[str, ExportFile] = {}
         try:
-            for task in tasks:
-                artifact_id = (task.result_summary or {}).get("artifact")
-                if not artifact_id:
-                    continue
-                artifact = await self.session.get_one(Artifact, uuid.UUID(artifact_id))
-                content = await artifacts.spooled(self.session, self.vault.cipher, artifact)
-                exports[task.store] = ExportFile.opened(content)
+            exports = await open_exports(self.session, self.vault, tasks)
             if not any(sum(export.counts.values()) for export in exports.values()):
                 return False
-            info = PackageInfo(request.reference, self.config.controller.name, self.clock())
+            info = package_info(request, self.config, self.clock())
             with artifacts.spool() as zipped:
                 build_package(info, exports, zipped)
                 artifact = await artifacts.save_file(
@@ -242,6 +242,36 @@ def verified_identifiers(request: Request, vault: Vault, subject: Subject) -> Id
         else frozenset()
     )
     return Identifiers.of(emails=emails, customer_numbers=numbers)
+
+
+async def open_exports(
+    session: AsyncSession, vault: Vault, tasks: Sequence[Task]
+) -> dict[str, ExportFile]:
+    """The stores' exports of ``tasks``, each in a scratch file; the caller closes them."""
+    exports: dict[str, ExportFile] = {}
+    try:
+        for task in tasks:
+            artifact_id = (task.result_summary or {}).get("artifact")
+            if not artifact_id:
+                continue
+            artifact = await session.get_one(Artifact, uuid.UUID(artifact_id))
+            content = await artifacts.spooled(session, vault.cipher, artifact)
+            exports[task.store] = ExportFile.opened(content)
+    except BaseException:
+        for export in exports.values():
+            export.close()
+        raise
+    return exports
+
+
+def package_info(request: Request, config: DsrConfig, now: datetime) -> PackageInfo:
+    return PackageInfo(
+        request.reference,
+        config.controller.name,
+        now,
+        language=Language(request.language).letters,
+        config=config,
+    )
 
 
 async def save_export(

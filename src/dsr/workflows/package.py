@@ -1,19 +1,45 @@
-"""The access package (Art. 15(3), Art. 20): JSON for machines, one CSV per table, and a
-readable HTML summary with the categories per store, in one zip."""
+"""The access package (Art. 15(3), Art. 20): ``data.json`` for machines, one CSV per table for
+spreadsheets, and ``index.html``, the person's data to read in a browser, in one zip.
+
+The CSV files are in the dialect German Excel opens by double-click: UTF-8 with a byte order
+mark, semicolons, CRLF, labelled headers, and (German) a decimal comma. A value that a
+spreadsheet would run as a formula (``=``, ``@``, a tab or CR first, or ``+``/``-`` followed by
+anything but a plain number or phone number) is written with a leading apostrophe; plain
+numbers and phone numbers such as ``+49 201 1234567`` or ``-12.50`` are written as they are, so
+the guard never changes data the person reads. ``data.json`` always holds the exact values.
+
+Withheld rows and columns (Art. 15(4), ``dsr.domain.redactions``) are left out of all three.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 import zipfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from html import escape
+from functools import cache
 from typing import IO, Any
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from dsr.config import DsrConfig
 from dsr.connectors.base import ExportFile
+from dsr.domain.redactions import NONE, Cuts
+from dsr.domain.vocabulary import Language
+from dsr.i18n import translations
+from dsr.rendering import TEMPLATE_DIR, long_date
+from dsr.workflows.report import Report, Table, build_report, text
+
+BOM = "\ufeff"
+# What may follow a leading + or -, and still be a number or a phone number, not a formula.
+PLAIN_NUMBER = re.compile(r"[+-]?\d+([.,]\d+)?")
+PHONE_NUMBER = re.compile(r"\+\d[\d ]{3,30}")
+FORMULA_STARTS = ("=", "@", "\t", "\r")
+DECIMAL = re.compile(r"-?\d+\.\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,26 +47,34 @@ class PackageInfo:
     reference: str
     controller: str
     created_at: datetime
+    language: Language = Language.DE  # German or English: the request's letters language
+    config: DsrConfig | None = field(default=None, compare=False)  # labels and categories
 
 
-def build_package(info: PackageInfo, exports: Mapping[str, ExportFile], out: IO[bytes]) -> None:
-    """Write the zip to ``out``: ``data.json``, ``<store>/<table>.csv`` and ``index.html``.
+def build_package(
+    info: PackageInfo, exports: Mapping[str, ExportFile], out: IO[bytes], cuts: Cuts = NONE
+) -> None:
+    """Write the zip to ``out``: ``data.json``, ``<store>/<table>.csv`` and ``index.html``,
+    without what ``cuts`` withholds.
 
     Rows are copied from the export files one at a time; only a table's column names are
     held, so the size of an export does not show in memory."""
+    report = build_report(exports, info.config, info.language.letters, cuts)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         with archive.open("data.json", "w", force_zip64=True) as target:
-            _data_json(info, exports, target)
-        for store, export in sorted(exports.items()):
-            for table in sorted(export.counts):
-                if export.counts[table]:
-                    name = f"{_safe(store)}/{_safe(table)}.csv"
+            _data_json(info, report, target)
+        for store in report.stores:
+            for table in store.tables:
+                if table.kept:
+                    name = f"{_safe(store.name)}/{_safe(table.key)}.csv"
                     with archive.open(name, "w", force_zip64=True) as target:
-                        _csv(export, table, target)
-        archive.writestr("index.html", _summary(info, exports))
+                        write_csv(table, target)
+        with archive.open("index.html", "w", force_zip64=True) as target:
+            for piece in summary(info, report):
+                target.write(piece.encode())
 
 
-def _data_json(info: PackageInfo, exports: Mapping[str, ExportFile], target: IO[bytes]) -> None:
+def _data_json(info: PackageInfo, report: Report, target: IO[bytes]) -> None:
     def dumps(value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, default=str).encode()
 
@@ -53,72 +87,87 @@ def _data_json(info: PackageInfo, exports: Mapping[str, ExportFile], target: IO[
         + dumps(info.created_at.isoformat())
         + b',\n  "stores": {'
     )
-    for i, (store, export) in enumerate(sorted(exports.items())):
-        target.write((b"," if i else b"") + b"\n    " + dumps(store) + b': {\n      "tables": {')
-        for j, table in enumerate(export.counts):
-            target.write((b"," if j else b"") + b"\n        " + dumps(table) + b": [")
-            for k, raw in enumerate(export.raw_rows(table)):
+    for i, store in enumerate(report.stores):
+        target.write(
+            (b"," if i else b"") + b"\n    " + dumps(store.name) + b': {\n      "tables": {'
+        )
+        for j, table in enumerate(store.tables):
+            target.write((b"," if j else b"") + b"\n        " + dumps(table.key) + b": [")
+            rows: Iterator[bytes] = (
+                (dumps(row) for row in table.records())
+                if table.cut
+                else table.export.raw_rows(table.key)
+            )
+            for k, raw in enumerate(rows):
                 target.write((b",\n          " if k else b"\n          ") + raw)
             target.write(b"]")
-        target.write(b'\n      },\n      "categories": ' + dumps(export.categories) + b"\n    }")
+        categories = {
+            table.key: {
+                column: category
+                for column, category in table.export.categories.get(table.key, {}).items()
+                if table.cut.keeps(column)
+            }
+            for table in store.tables
+            if table.key in table.export.categories
+        }
+        target.write(b'\n      },\n      "categories": ' + dumps(categories) + b"\n    }")
     target.write(b"\n  }\n}\n")
 
 
-def _csv(export: ExportFile, table: str, target: IO[bytes]) -> None:
-    columns = list(dict.fromkeys(key for row in export.rows(table) for key in row))
-    text = io.TextIOWrapper(target, encoding="utf-8", newline="")
-    writer = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for row in export.rows(table):
-        writer.writerow({k: _cell(v) for k, v in row.items()})
-    text.flush()
-    text.detach()
+def write_csv(table: Table, target: IO[bytes]) -> None:
+    """One table as German Excel opens it (see the module's docstring)."""
+    stream = io.TextIOWrapper(target, encoding="utf-8", newline="")
+    stream.write(BOM)
+    writer = csv.writer(stream, delimiter=";", lineterminator="\r\n")
+    writer.writerow([spreadsheet_cell(c.label) for c in table.shown])
+    german = table.language is Language.DE
+    for row in table.rows():
+        writer.writerow([spreadsheet_cell(cell, decimal_comma=german) for cell in row.cells])
+    stream.flush()
+    stream.detach()
 
 
-def _cell(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
-    # Spreadsheet formula injection: a cell must not start like a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def spreadsheet_cell(value: str, *, decimal_comma: bool = False) -> str:
+    """``value`` as a spreadsheet cell: formulas neutralised, numbers and phones intact."""
+    if decimal_comma and DECIMAL.fullmatch(value):
+        return value.replace(".", ",")
+    first = value[:1]
+    if first in FORMULA_STARTS:
+        return "'" + value
+    if first in ("+", "-") and len(value) > 1:
+        if PLAIN_NUMBER.fullmatch(value) or PHONE_NUMBER.fullmatch(value):
+            return value
+        return "'" + value
+    return value
 
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:64] or "_"
 
 
-def _categories(export: ExportFile, table: str) -> str:
-    return ", ".join(sorted(set(export.categories.get(table, {}).values()))) or "-"
+@cache
+def _environment() -> Environment:
+    """The report's own templates (``report/``), escaped: the package is built by workers,
+    which have no web app."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=StrictUndefined,
+        auto_reload=False,
+    )
 
 
-# Rows reached through a reference that is not the person's own (dsr.connectors.graph).
-ROLES = {
-    "mentions": "Einträge anderer, in denen Sie genannt werden / others' records naming you",
-    "related": "von Ihren Einträgen genutzt / used by your records",
-}
-
-
-def _label(table: str) -> str:
-    name, _, role = table.partition(":")
-    return f"{name} ({ROLES[role]})" if role in ROLES else table
-
-
-def _summary(info: PackageInfo, exports: Mapping[str, ExportFile]) -> str:
-    sections = []
-    for store, export in sorted(exports.items()):
-        rows = "".join(
-            f"<tr><td>{escape(_label(table))}</td><td>{count}</td>"
-            f"<td>{escape(_categories(export, table))}</td></tr>"
-            for table, count in sorted(export.counts.items())
-        )
-        sections.append(
-            f"<h2>{escape(store)}</h2><table><tr><th>Tabelle / table</th>"
-            f"<th>Einträge / records</th><th>Kategorien / categories</th></tr>{rows}</table>"
-        )
-    return (
-        "<!doctype html><html lang='de'><head><meta charset='utf-8'>"
-        f"<title>{escape(info.reference)}</title></head><body>"
-        f"<h1>Ihre Daten / Your data – {escape(info.reference)}</h1>"
-        f"<p>{escape(info.controller)}, {escape(info.created_at.date().isoformat())}</p>"
-        "<p>data.json enthält alle Daten maschinenlesbar; die CSV-Dateien je Tabelle lassen sich "
-        "mit einer Tabellenkalkulation öffnen. / data.json holds everything machine-readable; "
-        "the CSV files open in a spreadsheet.</p>" + "".join(sections) + "</body></html>"
+def summary(info: PackageInfo, report: Report) -> Iterator[str]:
+    """``index.html``, one piece at a time."""
+    language = report.language
+    template = _environment().get_template("report/index.html")
+    return template.generate(
+        _=translations(language).gettext,
+        lang=language.value,
+        report=report,
+        reference=info.reference,
+        controller=info.controller,
+        created_on=long_date(info.created_at.date(), language),
+        dpo=False,
+        text=text,
     )

@@ -18,7 +18,7 @@ from dsr import artifacts
 from dsr.config import DsrConfig
 from dsr.domain.vocabulary import RejectionGround, RequestStatus
 from dsr.i18n import N_
-from dsr.models import Artifact, Download, Note, Outbox, Request, Subject, Verification
+from dsr.models import Artifact, Download, Note, Outbox, Redaction, Request, Subject, Verification
 from dsr.notify.requester import RequesterMail
 from dsr.security.audit import append_event
 from dsr.security.vault import Vault
@@ -115,7 +115,7 @@ class Sweeps:
                     status_token_digest=None,
                 )
             )
-            for table in (Download, Outbox, Verification, Note):
+            for table in (Download, Outbox, Verification, Note, Redaction):
                 await self.session.exec(delete(table).where(col(table.request_id) == request.id))
             await forget_mails(self.session, request.id)
             await artifacts.remove(

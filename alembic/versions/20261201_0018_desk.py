@@ -1,6 +1,6 @@
 """the DPO's desk: who works a request, and internal notes on it
 
-Revision ID: 0020_desk
+Revision ID: 0018_desk
 Revises: 0017
 Create Date: 2026-12-01 23:50:00
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020_desk"
+revision: str = "0018_desk"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
