@@ -248,9 +248,15 @@ async def test_openapi_lists_the_endpoints(client: Client) -> None:
 async def test_health_and_metrics(client: Client, settings: Settings) -> None:
     assert (await client.get("/health")).json() == {"status": "ok"}
     await client.post("/api/v1/requests", json=web_request())
-    metrics = (await client.get("/metrics")).text
-    assert 'dsr_requests{status="awaiting_verification"} 1' in metrics
-    assert "dsr_requests_overdue 0" in metrics
+    response = await client.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    metrics = response.text
+    assert 'dsr_requests{status="awaiting_verification"} 1.0' in metrics
+    assert "dsr_requests_overdue 0.0" in metrics
+    assert 'dsr_mails{status="pending"} 1.0' in metrics  # the code, queued
+    assert 'dsr_queue_ready{queue="mails"} 1.0' in metrics
+    assert 'dsr_queue_ready{queue="tasks"} 0.0' in metrics
+    assert "example.org" not in metrics and "Mustermann" not in metrics
 
 
 async def test_health_is_503_when_the_database_is_unreachable(tmp_path: Any) -> None:

@@ -225,7 +225,7 @@ async def _record_failure(
     database: Database, row_id: uuid.UUID, error: str, now: datetime, give_up: bool = False
 ) -> None:
     """Retry later with backoff, or stop: after MAX_ATTEMPTS, or when retrying cannot help
-    (the message cannot be built); a failed row shows on /metrics and in the log."""
+    (the message cannot be built); failed rows count in dsr_mails{status="failed"} on /metrics."""
     async with database.session_scope() as session:
         row = await session.get_one(Outbox, row_id)
         give_up = give_up or row.attempts >= MAX_ATTEMPTS

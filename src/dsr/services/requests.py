@@ -22,7 +22,7 @@ from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput, NotAllowed, NotFound, Unauthenticated
 from dsr.domain.identity import clean_text, normalize_identity
 from dsr.domain.vocabulary import Channel, RequestKind, RequestStatus, Role
-from dsr.models import Artifact, Event, Letter, Request, Subject, Task
+from dsr.models import Artifact, Event, Letter, Outbox, Request, Subject, Task
 from dsr.models.base import new_id, utcnow
 from dsr.models.request import EXTENSION_REASON, effective_due
 from dsr.schemas import (
@@ -439,3 +439,30 @@ async def request_counts(session: AsyncSession, today: date) -> RequestCounts:
         )
     ).one()
     return RequestCounts(by_status=dict(rows), overdue=int(overdue))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkCounts:
+    tasks: dict[str, int]
+    mails: dict[str, int]
+    tasks_ready: int
+    mails_ready: int
+
+
+async def work_counts(session: AsyncSession, now: datetime) -> WorkCounts:
+    """Tasks and outgoing mails per state, and how many of each are ready to run now."""
+    tasks = (await session.exec(select(Task.status, func.count()).group_by(Task.status))).all()
+    mails = (await session.exec(select(Outbox.status, func.count()).group_by(Outbox.status))).all()
+    tasks_ready = (
+        await session.exec(
+            select(func.count()).where(Task.status == "pending", col(Task.next_attempt_at) <= now)
+        )
+    ).one()
+    mails_ready = (
+        await session.exec(
+            select(func.count()).where(
+                Outbox.status == "pending", col(Outbox.next_attempt_at) <= now
+            )
+        )
+    ).one()
+    return WorkCounts(dict(tasks), dict(mails), int(tasks_ready), int(mails_ready))
