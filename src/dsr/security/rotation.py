@@ -66,6 +66,8 @@ SEALED: tuple[Sealed, ...] = (
     Sealed("mail_message", "message_id_enc", "mail.message_id"),
     Sealed("mail_message", "sender_enc", "mail.sender"),
     Sealed("mail_message", "subject_enc", "mail.subject"),
+    Sealed("note", "text_enc", "note.text"),
+    Sealed("redaction", "note_enc", "redaction.note"),
     Sealed("artifact", "content_enc", "artifact", binary=True),
     Sealed("artifact_chunk", "content_enc", _chunk_label, binary=True),
 )
