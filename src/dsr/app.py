@@ -50,6 +50,7 @@ from dsr.web.dependencies import (
 )
 from dsr.web.dev import demo_newsletter, dev_mail, dev_mail_attachment
 from dsr.web.dpo import DpoController
+from dsr.web.dpo_tasks import DpoTaskController
 from dsr.web.errors import exception_handlers
 from dsr.web.headers import security_headers
 from dsr.web.public import PublicController
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 ConsoleController,
                 AdminController,
                 DpoController,
+                DpoTaskController,
                 TriageController,
             ],
             opt={"staff": True},

@@ -30,7 +30,7 @@ from dsr.security.audit import append_event
 from dsr.security.vault import Vault
 from dsr.workflows import engine, plan, tasks
 from dsr.workflows.engine import SYSTEM, Actor
-from dsr.workflows.package import PackageInfo, build_package
+from dsr.workflows.package import PackageInfo, build_package, paper_files
 
 if TYPE_CHECKING:
     from dsr.letters.office import LetterOffice
@@ -168,7 +168,12 @@ class Fanout:
                 exports[task.store] = ExportFile.opened(content)
             if not any(sum(export.counts.values()) for export in exports.values()):
                 return False
-            info = PackageInfo(request.reference, self.config.controller.name, self.clock())
+            info = PackageInfo(
+                request.reference,
+                self.config.controller.name,
+                self.clock(),
+                paper=paper_files(self.config, tasks),
+            )
             with artifacts.spool() as zipped:
                 build_package(info, exports, zipped)
                 artifact = await artifacts.save_file(

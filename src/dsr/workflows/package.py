@@ -7,13 +7,15 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from typing import IO, Any
 
+from dsr.config import DsrConfig, localized
 from dsr.connectors.base import ExportFile
+from dsr.models import Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,7 @@ class PackageInfo:
     reference: str
     controller: str
     created_at: datetime
+    paper: tuple[tuple[str, bool], ...] = ()  # (archive's label, file found) searched by hand
 
 
 def build_package(info: PackageInfo, exports: Mapping[str, ExportFile], out: IO[bytes]) -> None:
@@ -40,6 +43,20 @@ def build_package(info: PackageInfo, exports: Mapping[str, ExportFile], out: IO[
         archive.writestr("index.html", _summary(info, exports))
 
 
+def paper_files(config: DsrConfig, tasks: Sequence[Task]) -> tuple[tuple[str, bool], ...]:
+    """The manual stores' tasks closed with "found" / "not found", by the store's label."""
+    files = []
+    for task in tasks:
+        found = (task.result_summary or {}).get("found")
+        if isinstance(found, bool):
+            try:
+                label = localized(config.store(task.store).label, "de") or task.store
+            except KeyError:
+                label = task.store
+            files.append((label, found))
+    return tuple(files)
+
+
 def _data_json(info: PackageInfo, exports: Mapping[str, ExportFile], target: IO[bytes]) -> None:
     def dumps(value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, default=str).encode()
@@ -51,6 +68,8 @@ def _data_json(info: PackageInfo, exports: Mapping[str, ExportFile], target: IO[
         + dumps(info.controller)
         + b',\n  "created_at": '
         + dumps(info.created_at.isoformat())
+        + b',\n  "paper_files": '
+        + dumps([{"archive": label, "found": found} for label, found in info.paper])
         + b',\n  "stores": {'
     )
     for i, (store, export) in enumerate(sorted(exports.items())):
@@ -120,5 +139,21 @@ def _summary(info: PackageInfo, exports: Mapping[str, ExportFile]) -> str:
         f"<p>{escape(info.controller)}, {escape(info.created_at.date().isoformat())}</p>"
         "<p>data.json enthält alle Daten maschinenlesbar; die CSV-Dateien je Tabelle lassen sich "
         "mit einer Tabellenkalkulation öffnen. / data.json holds everything machine-readable; "
-        "the CSV files open in a spreadsheet.</p>" + "".join(sections) + "</body></html>"
+        "the CSV files open in a spreadsheet.</p>"
+        + "".join(sections)
+        + _paper(info)
+        + "</body></html>"
     )
+
+
+def _paper(info: PackageInfo) -> str:
+    """One line per paper archive searched by hand: found, or nothing found."""
+    if not info.paper:
+        return ""
+    lines = "".join(
+        f"<li>{escape(label)}: "
+        + ("Akte gefunden / file found" if found else "nichts gefunden / nothing found")
+        + "</li>"
+        for label, found in info.paper
+    )
+    return f"<h2>Papierakten / paper files</h2><ul>{lines}</ul>"
