@@ -245,7 +245,6 @@ def _tasks(request: Request) -> list[Task]:
         task("newsletter", plan.ERASE, {"erased": {"newsletter": 1}}),
         task("newsletter", plan.RECTIFY, {"changed": {"newsletter": 1}}),
         task("newsletter", plan.MANUAL, {"resolved_by": "staff"}),
-        task("archive", plan.ERASE, {"resolved_by": "staff", "found": False}),
     ]
 
 
