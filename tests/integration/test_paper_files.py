@@ -14,8 +14,10 @@ from sqlmodel import col, select
 from dsr.models import Artifact, Event, Task
 from dsr.services import manual_tasks
 from dsr.services.manual_tasks import ManualTasks
+from tests.integration import test_fanout
 from tests.integration.test_fanout import DPO, Desk
-from tests.integration.test_fanout import desk as _desk  # noqa: F401 (the `desk` fixture)
+
+desk = test_fanout.desk  # the shop, session, newsletter and archive desk of test_fanout
 
 ERASURE_TEXT = "Papierakte im Archiv prüfen und vernichten."
 ACCESS_TEXT = "Papierakte im Archiv suchen und Kopien der Schreiben beilegen."
