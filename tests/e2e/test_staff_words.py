@@ -9,6 +9,7 @@ from typing import Any
 
 from dsr.domain.vocabulary import Role
 from tests.e2e.test_dpo import _dpo_session, _letter
+from tests.e2e.web import csrf_of
 from tests.helpers import staff_token
 
 
@@ -43,3 +44,25 @@ async def test_an_error_on_a_staff_path_is_a_staff_page(console: Any) -> None:
     assert "Abmelden" in missing.text  # the staff navigation, signed in
     public = await client.get("/no/such/page")
     assert public.status_code == 404 and 'class="staff"' not in public.text
+
+
+async def test_a_withdrawal_is_recorded_only_after_its_second_step(console: Any) -> None:
+    client, settings = console
+    agent = await staff_token(settings, "anna", Role.AGENT)
+    reference = await _letter(client, agent, 3)
+    await _dpo_session(client, settings)
+    page = await client.get(f"/dpo/requests/{reference}")
+    form = {"_csrf_token": csrf_of(page.text)}
+    step = await client.post(f"/dpo/requests/{reference}/actions/withdraw", data=form)
+    assert step.status_code == 200
+    assert f"Hält fest, dass die Person Antrag {reference} zurückgenommen hat" in step.text
+    assert f'<a href="/dpo/requests/{reference}" class="button secondary">Abbrechen</a>' in (
+        step.text
+    )
+    unchanged = await client.get(f"/dpo/requests/{reference}")  # "Cancel" is this link
+    assert "Zurückgezogen" not in unchanged.text and "Rücknahme erfassen" in unchanged.text
+    done = await client.post(
+        f"/dpo/requests/{reference}/actions/withdraw", data={**form, "confirmed": "1"}
+    )
+    assert "Rücknahme erfasst: Der Antrag ist abgeschlossen." in done.text
+    assert "Zurückgezogen" in done.text
