@@ -54,6 +54,7 @@ from dsr.web.dev import demo_newsletter, dev_mail, dev_mail_attachment
 from dsr.web.dpo import DpoController
 from dsr.web.dpo_intake import DeskController
 from dsr.web.dpo_release import DpoReleaseController
+from dsr.web.dpo_tasks import DpoTaskController
 from dsr.web.errors import exception_handlers
 from dsr.web.headers import security_headers
 from dsr.web.public import PublicController
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 DpoController,
                 DeskController,
                 DpoReleaseController,
+                DpoTaskController,
                 TriageController,
             ],
             opt={"staff": True},

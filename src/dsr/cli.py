@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from dsr.domain.errors import ConfigError, DsrError
+from dsr.domain.errors import ConfigError, DsrError, InvalidInput
 from dsr.domain.vocabulary import Role
 from dsr.settings import Settings, with_secrets
 
@@ -97,6 +97,16 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[role.value for role in Role])
     add.set_defaults(run=_users_add)
+    listed = users.add_parser("list", help="every staff account: role, active, set up")
+    listed.set_defaults(run=_users_list)
+    off = users.add_parser(
+        "deactivate", help="end a staff account's sessions and sign-ins (never the last admin)"
+    )
+    off.add_argument("name")
+    off.set_defaults(run=_users_deactivate)
+    on = users.add_parser("reactivate", help="let a deactivated staff account sign in again")
+    on.add_argument("name")
+    on.set_defaults(run=_users_reactivate)
 
     token = commands.add_parser("token", help="API tokens").add_subparsers(metavar="ACTION")
     create = token.add_parser("create", help="print a new API token for a staff user")
@@ -522,6 +532,61 @@ def _users_add(args: argparse.Namespace) -> int:
     print(f"user:              {created.username} ({created.role.value})")
     print(f"one-time password: {created.one_time_password}")
     print(f"TOTP URI:          {created.totp_uri}")
+    return 0
+
+
+USER_REFUSALS = {
+    "own_account": "nobody deactivates their own account",
+    "last_admin": "it is the last active admin (add or reactivate another admin first)",
+}
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    from dsr.services.staff import list_staff
+
+    async def work(session: AsyncSession, settings: Settings) -> list[tuple[str, str, bool, bool]]:
+        return [
+            (s.username, s.role, s.active, not s.must_change_password)
+            for s in await list_staff(session)
+        ]
+
+    print(f"{'user':24}  {'role':6}  {'active':6}  set up")
+    for username, role, active, set_up in _with_database(work):
+        print(
+            f"{username:24}  {role:6}  {'yes' if active else 'no':6}  {'yes' if set_up else 'no'}"
+        )
+    return 0
+
+
+def _users_deactivate(args: argparse.Namespace) -> int:
+    from dsr.services.staff import deactivate_staff
+    from dsr.workflows.engine import SYSTEM
+
+    async def work(session: AsyncSession, settings: Settings) -> None:
+        await deactivate_staff(session, args.name, SYSTEM)
+
+    try:
+        _with_database(work)
+    except InvalidInput as exc:
+        reason = exc.fields.get("staff", "")
+        print(
+            f"dsr: {args.name} not deactivated: {USER_REFUSALS.get(reason, reason)}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{args.name} deactivated: sessions ended, no more sign-ins or API calls")
+    return 0
+
+
+def _users_reactivate(args: argparse.Namespace) -> int:
+    from dsr.services.staff import reactivate_staff
+    from dsr.workflows.engine import SYSTEM
+
+    async def work(session: AsyncSession, settings: Settings) -> bool:
+        return await reactivate_staff(session, args.name, SYSTEM)
+
+    changed = _with_database(work)
+    print(f"{args.name} {'reactivated' if changed else 'was active already'}")
     return 0
 
 

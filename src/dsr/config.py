@@ -450,9 +450,32 @@ class HttpStore(_Store):
             return b""
 
 
+class ManualInstructions(_Strict):
+    """What the person doing the manual work does, per kind of request: an access request
+    must never show the erasure text ("... vernichten")."""
+
+    access: str | None = None
+    erasure: str | None = None
+    rectification: str | None = None
+
+
+# A task's action -> the key of its instructions (portability is answered like access).
+INSTRUCTION_KEYS = {"export": "access", "erase": "erasure", "rectify": "rectification"}
+
+
 class ManualStore(_Store):
     type: Literal["manual"]
-    instructions: str
+    instructions: str | ManualInstructions = Field(
+        description="one text for every kind of request, or {access:, erasure:, rectification:}"
+    )
+
+    def instructions_for(self, action: str) -> str:
+        """The instructions for a task's action (``export``, ``erase``, ``rectify``); empty
+        when ``dsr.yaml`` gives none for it."""
+        if isinstance(self.instructions, str):
+            return self.instructions
+        key = INSTRUCTION_KEYS.get(action)
+        return (getattr(self.instructions, key) or "") if key else ""
 
 
 Store = Annotated[SqlStore | RedisStore | HttpStore | ManualStore, Field(discriminator="type")]

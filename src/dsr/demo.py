@@ -460,7 +460,11 @@ def demo_config(shop: str, var_dir: Path, redis_url: str | None, base_url: str) 
             "name": "archive",
             "label": {"de": "Papierarchiv", "en": "Paper archive"},
             "type": "manual",
-            "instructions": "Papierakte im Archiv prüfen und vernichten.",
+            "instructions": {
+                "access": "Papierakte im Archiv suchen und Kopien der Schreiben beilegen.",
+                "erasure": "Papierakte im Archiv prüfen und vernichten.",
+                "rectification": "Papierakte im Archiv suchen und die Angaben darin berichtigen.",
+            },
         },
     ]
     if redis_url:

@@ -88,6 +88,7 @@ class ActionIn(_In):
     ground: Annotated[str | None, Field(max_length=32)] = None
     task: Annotated[str | None, Field(max_length=64)] = None
     note: Annotated[str | None, Field(max_length=2000)] = None
+    found: Literal["yes", "no"] | None = None  # resolve_task on a paper archive's task
 
 
 class VerifyIn(_In):

@@ -109,8 +109,9 @@ def test_dpo_desk(browser: Any, demo_server_on: tuple[str, str]) -> None:
             break
         page.wait_for_timeout(300)
         page.reload()
+    page.get_by_label("Nicht gefunden").first.check()
     page.locator("input[name=note]").first.fill("Keine Papierakte vorhanden.")
-    page.get_by_role("button", name="Als erledigt markieren").first.click()
+    page.get_by_role("button", name="Aufgabe abschließen").first.click()
     for _ in range(50):
         if page.get_by_role("link", name="Auskunftspaket prüfen (ZIP)").count():
             break
@@ -121,6 +122,7 @@ def test_dpo_desk(browser: Any, demo_server_on: tuple[str, str]) -> None:
         page.get_by_role("link", name="Auskunftspaket prüfen (ZIP)").click()
     assert download.value.suggested_filename == f"{access}.zip"
     page.get_by_role("button", name="An die Person freigeben").click()
+    page.get_by_role("button", name="Ja, an die Person freigeben").click()
     assert "Abgeschlossen" in page.inner_text("main")
     assert "An die Person freigegeben" in page.inner_text("main")
     screenshot(page, "dpo-4-released")

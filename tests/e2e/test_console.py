@@ -213,7 +213,7 @@ async def test_the_pin_and_an_invoice_fact_reach_level_kba_and_a_code_goes_to_th
     assert "Datum der letzten Rechnung: <strong>stimmt</strong>" in same_document.text
     assert "Über einen hinterlegten Weg prüfen" in same_document.text  # not verified
     page = await _intake(client, customer_number="K100002", phone_pin=pin, last_invoice_date=issued)
-    assert "Bestätigt" in page.text  # verified: status moved on
+    assert "Identität bestätigt" in page.text  # verified: status moved on
     database = await _db(settings)
     try:
         async with database.session_scope() as session:
@@ -319,9 +319,14 @@ async def test_deactivating_an_account_ends_its_sessions_and_api_tokens(
 
         await _sign_in(client, "root", password, pyotp.TOTP(secret).now())
         page = await client.get("/admin/staff")
+        step = await client.post(
+            "/admin/staff/anna/deactivate", data={"_csrf_token": csrf_of(page.text)}
+        )
+        assert "Deaktiviert anna: Sitzungen enden sofort" in step.text  # nothing done yet
+        assert (await client.get("/api/v1/requests", headers=token)).status_code == 200
         done = await client.post(
             "/admin/staff/anna/deactivate",
-            data={"_csrf_token": csrf_of(page.text)},
+            data={"_csrf_token": csrf_of(page.text), "confirmed": "1"},
             follow_redirects=False,
         )
         assert done.status_code == 303

@@ -87,7 +87,8 @@ async def test_the_request_page_extends_and_refuses_with_reasons(console: Any) -
         f"/dpo/requests/{first}/actions/extend",
         data={"_csrf_token": csrf_of(page.text), "reason": "Zwölf Systeme, zwei Papierarchive."},
     )
-    assert "Erledigt." in extended.text and "(verlängert)" in extended.text
+    assert "Frist verlängert: Das Schreiben geht an die Person." in extended.text
+    assert "(verlängert)" in extended.text
     assert "Frist verlängert" in extended.text
 
     page = await client.get(f"/dpo/requests/{second}")
@@ -97,15 +98,18 @@ async def test_the_request_page_extends_and_refuses_with_reasons(console: Any) -
         data={"_csrf_token": csrf_of(page.text), "ground": "excessive"},
     )
     assert "Pflichtangabe fehlt." in missing.text
+    asked = {
+        "_csrf_token": csrf_of(page.text),
+        "ground": "excessive",
+        "reason": "Gleicher Antrag wie vor 18 Tagen.",
+    }
+    step = await client.post(f"/dpo/requests/{second}/actions/reject", data=asked)
+    assert f"Lehnt Antrag {second} ab" in step.text and "Ja, ablehnen" in step.text
+    assert "Gleicher Antrag wie vor 18 Tagen." in step.text  # carried to the second step
     refused = await client.post(
-        f"/dpo/requests/{second}/actions/reject",
-        data={
-            "_csrf_token": csrf_of(page.text),
-            "ground": "excessive",
-            "reason": "Gleicher Antrag wie vor 18 Tagen.",
-        },
+        f"/dpo/requests/{second}/actions/reject", data={**asked, "confirmed": "1"}
     )
-    assert "Abgelehnt" in refused.text
+    assert "Antrag abgelehnt: Das Ablehnungsschreiben geht an die Person." in refused.text
     assert "Abgelehnt (Art. 12 Abs. 5 Satz 2 lit. b DSGVO)" in refused.text  # outcome, ground
     register = await client.get("/dpo/register.csv")
     (row,) = [line for line in register.text.splitlines() if line.startswith(second)]
@@ -134,10 +138,14 @@ async def test_statistics_and_the_register_without_personal_data(console: Any) -
     page = await client.get("/dpo/stats")
     assert page.status_code == 200
     assert "<svg" in page.text and 'aria-label="Eingegangene Anträge je Monat"' in page.text
-    assert re.search(r"Jetzt offen</dt><dd>2</dd>", page.text.replace("\n", "").replace("  ", ""))
-    assert re.search(
-        r"Jetzt überfällig</dt><dd>1</dd>", page.text.replace("\n", "").replace("  ", "")
-    )
+    flat = page.text.replace("\n", "").replace("  ", "")
+    assert re.search(r'<span class="kpi">2</span> jetzt offen', flat)
+    assert re.search(r'<span class="kpi">1</span> jetzt überfällig', flat)
+    assert re.search(r'<span class="kpi">–</span> fristgerecht beantwortet', flat)  # none closed
+    assert "table-scroll" not in page.text  # no scroll region that a keyboard cannot reach
+    quarter = (await client.get("/dpo/stats", params={"months": "3"})).text
+    assert quarter.count("<rect") == 3 and '<option value="3" selected>' in quarter
+    assert (await client.get("/dpo/stats", params={"months": "7"})).text.count("<rect") == 12
     register = await client.get("/dpo/register.csv")
     assert register.headers["content-type"].startswith("text/csv")
     lines = register.text.strip().splitlines()

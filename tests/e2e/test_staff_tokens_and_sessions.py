@@ -95,10 +95,17 @@ async def test_resetting_password_and_totp_revokes_the_persons_api_tokens(
     (adam,) = await _tokens(staff_settings, "adam", Role.ADMIN, "admin")
     assert (await staff_client.get("/api/v1/requests", headers=_bearer(anna))).status_code == 200
     page = await staff_client.get("/admin/staff", headers=_bearer(adam))
-    reset = await staff_client.post(
+    step = await staff_client.post(
         "/admin/staff/anna/reset",
         headers=_bearer(adam),
         data={"_csrf_token": csrf_of(page.text)},
+    )
+    assert "Setzt Passwort und TOTP von anna zurück" in step.text  # the second step first
+    assert (await staff_client.get("/api/v1/requests", headers=_bearer(anna))).status_code == 200
+    reset = await staff_client.post(
+        "/admin/staff/anna/reset",
+        headers=_bearer(adam),
+        data={"_csrf_token": csrf_of(page.text), "confirmed": "1"},
     )
     assert reset.status_code == 200
     assert (await staff_client.get("/api/v1/requests", headers=_bearer(anna))).status_code == 401

@@ -23,18 +23,18 @@ class ManualConnector:
         self.store = store
 
     async def find(self, who: Identifiers, job: str = "") -> FindResult:
-        raise NeedsPerson(self.store.instructions)
+        raise NeedsPerson(self.store.instructions_for("find"))
 
     async def export(self, who: Identifiers, job: str = "") -> ExportResult:
-        raise NeedsPerson(self.store.instructions)
+        raise NeedsPerson(self.store.instructions_for("export"))
 
     async def erase(self, who: Identifiers, today: date, job: str = "") -> EraseResult:
-        raise NeedsPerson(self.store.instructions)
+        raise NeedsPerson(self.store.instructions_for("erase"))
 
     async def rectify(
         self, who: Identifiers, changes: list[Change], job: str = ""
     ) -> RectifyResult:
-        raise NeedsPerson(self.store.instructions)
+        raise NeedsPerson(self.store.instructions_for("rectify"))
 
     async def check(self) -> list[str]:
         return []

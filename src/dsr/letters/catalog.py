@@ -110,12 +110,14 @@ KIND_FIELDS: dict[LetterKind, frozenset[str]] = {
         {"doubt", "needed", "needed_count", "code", "on_file", "reply_to"}
     ),
     LetterKind.EXTENSION: frozenset({"first_due_on", "reason"}),
-    LetterKind.ACCESS: frozenset({"found", "records", "transfers", "download", "redactions"}),
+    LetterKind.ACCESS: frozenset(
+        {"found", "paper_not_found", "records", "transfers", "download", "redactions"}
+    ),
     LetterKind.NEGATIVE: frozenset({"searched", "identifiers"}),
-    LetterKind.RECTIFICATION: frozenset({"changes", "done_on", "notified"}),
-    LetterKind.ERASURE: frozenset({"ground", "erased", "done_on", "notified"}),
+    LetterKind.RECTIFICATION: frozenset({"changes", "done_on", "notified", "paper_not_found"}),
+    LetterKind.ERASURE: frozenset({"ground", "erased", "done_on", "notified", "paper_not_found"}),
     LetterKind.PARTIAL_ERASURE: frozenset(
-        {"ground", "erased", "held", "kept", "done_on", "notified"}
+        {"ground", "erased", "held", "kept", "done_on", "notified", "paper_not_found"}
     ),
     LetterKind.RESTRICTION: frozenset({"scope", "ground", "done_on", "notified"}),
     LetterKind.RESTRICTION_LIFT: frozenset({"scope", "lift_on", "reason"}),

@@ -292,6 +292,7 @@ class Writer:
                 )
         return {
             "found": [_public(item) for item in found],
+            "paper_not_found": self._paper_not_found(tasks, plan.EXPORT),
             "records": [self._record(record) for record in records],
             "transfers": transfers,
             "download": {"expires_on": self.day(expires_on)},
@@ -337,6 +338,7 @@ class Writer:
             ],
             "done_on": self.day(today),
             "notified": self._notified(tasks, plan.RECTIFY),
+            "paper_not_found": self._paper_not_found(tasks, plan.RECTIFY),
         }
 
     def erasure(self, tasks: Sequence[Task], today: date) -> dict[str, Any]:
@@ -347,7 +349,8 @@ class Writer:
             if task.action != plan.ERASE or task.status != plan.DONE:
                 continue
             summary = task.result_summary or {}
-            if sum((summary.get("erased") or {}).values()) or summary.get("resolved_by"):
+            by_hand = summary.get("resolved_by") and summary.get("found") is not False
+            if sum((summary.get("erased") or {}).values()) or by_hand:
                 erased.append(
                     {
                         "system": self._label(task.store),
@@ -381,6 +384,7 @@ class Writer:
             "kept": kept,
             "done_on": self.day(today),
             "notified": self._notified(tasks, plan.ERASE),
+            "paper_not_found": self._paper_not_found(tasks, plan.ERASE),
         }
 
     def refusal(self, ground: Ground, reason: str, fee: str = "") -> dict[str, Any]:
@@ -408,6 +412,8 @@ class Writer:
             tables = [table for table, count in counts.items() if count]
             if not tables and not summary.get("resolved_by"):
                 continue
+            if summary.get("found") is False:  # a paper file searched, nothing found
+                continue
             keys = _declared_categories(self.config.store(task.store), tables)
             found.append(
                 {
@@ -418,6 +424,17 @@ class Writer:
                 }
             )
         return found
+
+    def _paper_not_found(self, tasks: Sequence[Task], action: str) -> list[str]:
+        """Manual stores (paper archives) where staff recorded "not found": only then does the
+        letter say that nothing was found there."""
+        return [
+            self._label(task.store)
+            for task in tasks
+            if task.action == action
+            and task.status == plan.DONE
+            and (task.result_summary or {}).get("found") is False
+        ]
 
     def _record(self, record: ProcessingRecord) -> dict[str, str]:
         lang = self.language.value

@@ -70,6 +70,14 @@ NOTIFIED: list[Block] = [
     ("bullet", "Niemand: An andere Stellen haben wir diese Daten nicht weitergegeben."),
     ("tag", "{%p endif %}"),
 ]
+PAPER_NOT_FOUND: list[Block] = [
+    ("tag", "{%p if paper_not_found %}"),
+    ("p", "Außerdem haben wir hier gesucht:"),
+    ("tag", "{%p for system in paper_not_found %}"),
+    ("bullet", "{{ system }}: in der Papierakte nichts gefunden"),
+    ("tag", "{%p endfor %}"),
+    ("tag", "{%p endif %}"),
+]
 ERASED: list[Block] = [
     (
         "p",
@@ -80,6 +88,7 @@ ERASED: list[Block] = [
     ("tag", "{%p for item in erased %}"),
     ("bullet", "{{ item.system }}: {{ item.categories }}"),
     ("tag", "{%p endfor %}"),
+    *PAPER_NOT_FOUND,
     (
         "p",
         "Wo ein Datensatz aus technischen Gründen bestehen bleiben muss, haben wir alle Angaben "
@@ -203,6 +212,7 @@ BODIES: dict[LetterKind, list[Block]] = {
         ("tag", "{%p for store in found %}"),
         ("bullet", "{{ store.system }}: {{ store.categories }}"),
         ("tag", "{%p endfor %}"),
+        *PAPER_NOT_FOUND,
         ("heading", "2. Ihre Kopie der Daten (Art. 15 Abs. 3 DSGVO)"),
         (
             "p",
@@ -288,6 +298,7 @@ BODIES: dict[LetterKind, list[Block]] = {
         ("tag", "{%p for change in changes %}"),
         ("bullet", "{{ change.field }}: jetzt „{{ change.value }}“"),
         ("tag", "{%p endfor %}"),
+        *PAPER_NOT_FOUND,
         ("p", "Über die Berichtigung haben wir unterrichtet (Art. 19 DSGVO):"),
         *NOTIFIED,
     ],

@@ -71,6 +71,14 @@ NOTIFIED: list[Block] = [
     ("bullet", "Nobody: we have not disclosed these data to anyone else."),
     ("tag", "{%p endif %}"),
 ]
+PAPER_NOT_FOUND: list[Block] = [
+    ("tag", "{%p if paper_not_found %}"),
+    ("p", "We also searched here:"),
+    ("tag", "{%p for system in paper_not_found %}"),
+    ("bullet", "{{ system }}: nothing found in the paper file"),
+    ("tag", "{%p endfor %}"),
+    ("tag", "{%p endif %}"),
+]
 ERASED: list[Block] = [
     (
         "p",
@@ -81,6 +89,7 @@ ERASED: list[Block] = [
     ("tag", "{%p for item in erased %}"),
     ("bullet", "{{ item.system }}: {{ item.categories }}"),
     ("tag", "{%p endfor %}"),
+    *PAPER_NOT_FOUND,
     (
         "p",
         "Where a record has to remain for technical reasons, we overwrote everything in it that "
@@ -201,6 +210,7 @@ BODIES: dict[LetterKind, list[Block]] = {
         ("tag", "{%p for store in found %}"),
         ("bullet", "{{ store.system }}: {{ store.categories }}"),
         ("tag", "{%p endfor %}"),
+        *PAPER_NOT_FOUND,
         ("heading", "2. Your copy of the data (Art. 15(3) GDPR)"),
         (
             "p",
@@ -284,6 +294,7 @@ BODIES: dict[LetterKind, list[Block]] = {
         ("tag", "{%p for change in changes %}"),
         ("bullet", "{{ change.field }}: now “{{ change.value }}”"),
         ("tag", "{%p endfor %}"),
+        *PAPER_NOT_FOUND,
         ("p", "We informed these recipients of the rectification (Art. 19 GDPR):"),
         *NOTIFIED,
     ],

@@ -75,7 +75,7 @@ class RequestActions:
             return await self._retry(request, actor, body.get("task"))
         if action == "resolve_task":
             return await self._resolve(
-                request, actor, body.get("task"), _note(body.get("note"), "note")
+                request, actor, body.get("task"), _note(body.get("note"), "note"), body.get("found")
             )
         raise NotFound(f"no action {action!r}")
 
@@ -149,15 +149,31 @@ class RequestActions:
         return request
 
     async def _resolve(
-        self, request: Request, actor: Actor, task_id: str | None, note: str
+        self,
+        request: Request,
+        actor: Actor,
+        task_id: str | None,
+        note: str,
+        found: str | None = None,
     ) -> Request:
+        """Done by hand, with a note; a paper archive's task also says whether the file was
+        found (``found``: ``yes`` / ``no``)."""
         if not note:
             raise InvalidInput({"note": "required"})
+        if found not in (None, "", "yes", "no"):
+            raise InvalidInput({"found": "invalid_value"})
         (task,) = await self._failed_or_named(
             request, task_id, {plan.WAITING, plan.FAILED, plan.PENDING}, one=True
         )
         note_enc = self.vault.cipher.encrypt("task.note", note)
-        await tasks.resolve(self.session, task, actor.label, note_enc, utcnow())
+        await tasks.resolve(
+            self.session,
+            task,
+            actor.label,
+            note_enc,
+            utcnow(),
+            found=None if not found else found == "yes",
+        )
         await self._clear_attention(request)
         return await self._fanout().advance(request.id)
 

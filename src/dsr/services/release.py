@@ -182,7 +182,8 @@ class ReleaseDesk:
         exports = await self._exports(request)
         try:
             with artifacts.spool() as rebuilt:
-                build_package(package_info(request, self.config, utcnow()), exports, rebuilt, cuts)
+                info = package_info(request, self.config, utcnow(), await self._tasks(request))
+                build_package(info, exports, rebuilt, cuts)
                 await artifacts.replace_content(self.session, self.vault.cipher, package, rebuilt)
         finally:
             for export in exports.values():
@@ -213,12 +214,13 @@ class ReleaseDesk:
         if await self.letters.package_of(request) is None:
             raise InvalidTransition("no package was built for this request")
 
+    async def _tasks(self, request: Request) -> list[Task]:
+        return list(
+            (await self.session.exec(select(Task).where(Task.request_id == request.id))).all()
+        )
+
     async def _exports(self, request: Request) -> dict[str, ExportFile]:
-        tasks = (
-            await self.session.exec(
-                select(Task).where(Task.request_id == request.id, Task.action == plan.EXPORT)
-            )
-        ).all()
+        tasks = [t for t in await self._tasks(request) if t.action == plan.EXPORT]
         return await open_exports(self.session, self.vault, tasks)
 
 

@@ -188,16 +188,64 @@ async def actor_for_token(session: AsyncSession, token: str) -> Actor | None:
 
 
 async def deactivate_staff(session: AsyncSession, username: str, actor: Actor) -> None:
-    """No more sign-ins or API calls for ``username``; their sessions end now."""
+    """No more sign-ins or API calls for ``username``; their sessions end now. Nobody
+    deactivates their own account, and the last active admin stays (else nothing could
+    manage staff any more but the CLI)."""
     from sqlalchemy import delete
 
     from dsr.models import StaffSession
 
-    staff = (await session.exec(select(Staff).where(Staff.username == username))).first()
-    if staff is None:
-        raise NotFound(f"no user {username!r}")
+    # Every admin row locked (in one order): two admins deactivating each other at the same
+    # moment cannot both pass the check.
+    admins = (
+        await session.exec(
+            select(Staff)
+            .where(Staff.role == Role.ADMIN.value)
+            .order_by(col(Staff.id))
+            .with_for_update()
+        )
+    ).all()
+    staff = await _staff_row(session, username, lock=True)
+    if actor.staff_id is not None and staff.id == actor.staff_id:
+        raise InvalidInput({"staff": "own_account"})
+    last = not any(a.active and a.id != staff.id for a in admins)
+    if staff.role == Role.ADMIN.value and staff.active and last:
+        raise InvalidInput({"staff": "last_admin"})
+    if not staff.active:
+        return
     await session.exec(update(Staff).where(col(Staff.id) == staff.id).values(active=False))
     await session.exec(delete(StaffSession).where(col(StaffSession.staff_id) == staff.id))
     await append_event(
         session, actor=actor.label, action="staff.deactivated", payload={"staff": str(staff.id)}
     )
+
+
+async def reactivate_staff(session: AsyncSession, username: str, actor: Actor) -> bool:
+    """Let a deactivated account sign in again (with its password and TOTP, which stayed);
+    False when it was active already."""
+    staff = await _staff_row(session, username, lock=True)
+    if staff.active:
+        return False
+    await session.exec(
+        update(Staff)
+        .where(col(Staff.id) == staff.id)
+        .values(active=True, failed_logins=0, locked_until=None)
+    )
+    await append_event(
+        session, actor=actor.label, action="staff.reactivated", payload={"staff": str(staff.id)}
+    )
+    return True
+
+
+async def list_staff(session: AsyncSession) -> list[Staff]:
+    return list((await session.exec(select(Staff).order_by(col(Staff.username)))).all())
+
+
+async def _staff_row(session: AsyncSession, username: str, *, lock: bool = False) -> Staff:
+    query = select(Staff).where(Staff.username == username)
+    if lock:
+        query = query.with_for_update()
+    staff = (await session.exec(query)).first()
+    if staff is None:
+        raise NotFound(f"no user {username!r}")
+    return staff

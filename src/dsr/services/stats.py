@@ -59,11 +59,38 @@ class Month:
         return statistics.median(self.days_to_close) if self.days_to_close else None
 
 
+PERIODS = (3, 6, 12, 24)  # months the statistics page offers
+
+
 @dataclass(frozen=True, slots=True)
 class Statistics:
     months: list[Month]
     open_now: int
     overdue_now: int
+
+    @property
+    def closed(self) -> int:
+        return sum(m.closed for m in self.months)
+
+    @property
+    def on_time_percent(self) -> int | None:
+        """Of the requests received in the period and closed, the share closed by the
+        deadline."""
+        closed = self.closed
+        return round(100 * sum(m.on_time for m in self.months) / closed) if closed else None
+
+    @property
+    def median_days(self) -> float | None:
+        days = [d for m in self.months for d in m.days_to_close]
+        return statistics.median(days) if days else None
+
+    @property
+    def channels(self) -> Counter[str]:
+        return sum((m.channels for m in self.months), Counter())
+
+    @property
+    def outcomes(self) -> Counter[str]:
+        return sum((m.outcomes for m in self.months), Counter())
 
 
 async def monthly(

@@ -176,7 +176,7 @@ class RequestController(Controller):
         summary="approve, reject, extend, release, withdraw, retry or resolve_task",
         description=(
             "Bodies: reject {ground, reason}; extend {reason}; retry {task?}; "
-            "resolve_task {task, note}. "
+            "resolve_task {task, note, found?: yes|no}. "
             "Answers with the request's detail."
         ),
     )

@@ -23,7 +23,7 @@ from dsr.domain import references
 from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.errors import InvalidInput
 from dsr.domain.kba import FACTS
-from dsr.domain.vocabulary import RequestKind, RequestStatus, Role
+from dsr.domain.vocabulary import Language, RequestKind, RequestStatus, Role
 from dsr.i18n import N_, gettext, message
 from dsr.models import Request as RequestRow
 from dsr.models import Staff
@@ -34,9 +34,17 @@ from dsr.security import ratelimit
 from dsr.services.intake import KbaOutcome, PhoneIntake
 from dsr.services.public import ADDRESS_INPUTS, IDENTIFIER_INPUT, form_changes, form_input
 from dsr.services.requests import RequestService
-from dsr.services.staff import add_staff, list_tokens, revoke_token
+from dsr.services.staff import (
+    USERNAME,
+    add_staff,
+    deactivate_staff,
+    list_tokens,
+    reactivate_staff,
+    revoke_token,
+)
 from dsr.services.staff_auth import SignIn, StaffAuth, reset_totp
-from dsr.text import CHANGE_FIELDS, FORM_LABELS, KIND_NAMES, SINGLE_CHANGES, STATUS_NAMES
+from dsr.text import CHANGE_FIELDS, FORM_LABELS, KIND_NAMES, SINGLE_CHANGES
+from dsr.web import confirm, staff_labels
 from dsr.web.auth import (
     SESSION_COOKIE,
     cookie_name,
@@ -46,6 +54,7 @@ from dsr.web.auth import (
 )
 from dsr.web.pages import page, page_language, request_headline
 from dsr.web.public import client_address
+from dsr.web.staff_labels import staff_message, staff_names
 
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Reference = Annotated[
@@ -99,7 +108,8 @@ def _session_token(request: Request[Any, Any, Any]) -> str:
 def staff_page(
     request: Request[Any, Any, Any], template: str, title: str, **context: Any
 ) -> Template:
-    return page(request, template, title, actor=current_actor(request), **context)
+    names = staff_names(page_language(request))
+    return page(request, template, title, actor=current_actor(request), names=names, **context)
 
 
 class SignInController(Controller):
@@ -229,8 +239,8 @@ class ConsoleController(Controller):
         def row(r: RequestRow) -> dict[str, str]:
             return {
                 "reference": r.reference,
-                "kind": gettext(language, KIND_NAMES[RequestKind(r.kind)]),
-                "status": gettext(language, STATUS_NAMES[RequestStatus(r.status)]),
+                "kind": staff_labels.name("kind", r.kind, language),
+                "status": staff_labels.name("status", r.status, language),
                 "received_on": long_date(receipt_date(r.received_at, timezone), language),
                 "due_on": long_date(r.effective_due_on, language),
             }
@@ -486,29 +496,66 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         username: Username,
+        data: FormBody,
+        session: NamedDependency[AsyncSession],
+    ) -> Redirect | Template:
+        person = (await session.exec(select(Staff).where(Staff.username == username))).first()
+        if person is None:
+            return await self._staff(request, session, None, {"username": "invalid_username"})
+        if data.get("confirmed") != confirm.CONFIRMED:
+            return self._confirm(request, person, "deactivate")
+        try:
+            await deactivate_staff(session, username, current_actor(request))
+        except InvalidInput as exc:
+            return await self._staff(request, session, None, exc.fields)
+        request.app.state.tokens.clear()  # other processes drop their tokens within seconds
+        return Redirect(
+            f"/admin/staff?n=deactivated&who={username}", status_code=HTTP_303_SEE_OTHER
+        )
+
+    @post("/staff/{username:str}/reactivate")
+    async def reactivate(
+        self,
+        request: Request[Any, Any, Any],
+        username: Username,
         session: NamedDependency[AsyncSession],
     ) -> Redirect:
-        from dsr.services.staff import deactivate_staff
-
-        await deactivate_staff(session, username, current_actor(request))
-        request.app.state.tokens.clear()  # other processes drop their tokens within seconds
-        return Redirect("/admin/staff", status_code=HTTP_303_SEE_OTHER)
+        await reactivate_staff(session, username, current_actor(request))
+        return Redirect(
+            f"/admin/staff?n=reactivated&who={username}", status_code=HTTP_303_SEE_OTHER
+        )
 
     @post("/staff/{username:str}/reset")
     async def reset(
         self,
         request: Request[Any, Any, Any],
         username: Username,
+        data: FormBody,
         session: NamedDependency[AsyncSession],
     ) -> Template:
         person = (await session.exec(select(Staff).where(Staff.username == username))).first()
         if person is None:
             return await self._staff(request, session, None, {"username": "invalid_username"})
+        if data.get("confirmed") != confirm.CONFIRMED:
+            return self._confirm(request, person, "reset")
         password = await reset_totp(
             session, request.app.state.vault.cipher, person.id, current_actor(request)
         )
         request.app.state.tokens.clear()  # the reset revoked the person's API tokens
         return await self._staff(request, session, {"username": username, "password": password}, {})
+
+    def _confirm(self, request: Request[Any, Any, Any], person: Staff, action: str) -> Template:
+        language = page_language(request)
+        what = ADMIN_STEPS[action]
+        return confirm.step(
+            request,
+            heading=N_("Please confirm"),
+            what=gettext(language, what) % {"name": person.username},
+            action_url=f"/admin/staff/{person.username}/{action}",
+            back="/admin/staff",
+            button=action,
+            fields={},
+        )
 
     @post("/tokens/{token_id:uuid}/revoke")
     async def revoke(
@@ -560,11 +607,36 @@ class AdminController(Controller):
                 for token in await list_tokens(session, revoked=False)
             ],
             shown=shown,
-            errors={k: message(v, language) for k, v in errors.items()},
+            errors={k: staff_message(v, language) for k, v in errors.items()},
+            notice=_staff_notice(request, language),
         )
         if errors:
             template.status_code = HTTP_400_BAD_REQUEST
         return template
+
+
+ADMIN_STEPS = {
+    "deactivate": N_(
+        "Deactivates %(name)s: their sessions end now, their API tokens stop working, and "
+        "they can no longer sign in until an admin reactivates the account."
+    ),
+    "reset": N_(
+        "Resets the password and the TOTP of %(name)s: their old password, authenticator "
+        "entry and API tokens stop working; you get a one-time password to hand over."
+    ),
+}
+STAFF_NOTICES = {
+    "deactivated": N_("%(name)s deactivated: signed out everywhere."),
+    "reactivated": N_("%(name)s reactivated: can sign in again."),
+}
+
+
+def _staff_notice(request: Request[Any, Any, Any], language: Language) -> str | None:
+    code = request.query_params.get("n", "")
+    who = request.query_params.get("who", "")[:64]
+    if code not in STAFF_NOTICES or not USERNAME.match(who):
+        return None
+    return gettext(language, STAFF_NOTICES[code]) % {"name": who}
 
 
 def local_time(moment: datetime | None, timezone: str) -> str:

@@ -29,6 +29,7 @@ from dsr.models import Request as Request_
 from dsr.models import Staff
 from dsr.models.base import utcnow
 from dsr.rendering import long_date
+from dsr.services import manual_tasks
 from dsr.services.actions import ACTIONS, RequestActions, refusable
 from dsr.services.case_view import CaseView
 from dsr.services.casework import Casework
@@ -36,12 +37,14 @@ from dsr.services.intake import kba_locks
 from dsr.services.mail_file import mails_of
 from dsr.services.requests import RequestFilters, RequestService
 from dsr.services.search import DeskSearch
-from dsr.services.stats import bar_chart, monthly, register_rows
+from dsr.services.stats import PERIODS, bar_chart, monthly, register_rows
 from dsr.text import KIND_NAMES, STATUS_NAMES
+from dsr.web import confirm, staff_labels
 from dsr.web.auth import current_actor, requires_role
 from dsr.web.console import staff_page
 from dsr.web.desk_panel import desk_page, desk_query
 from dsr.web.pages import page_language, request_headline
+from dsr.web.staff_labels import deadline_text
 
 FormBody = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Reference = Annotated[
@@ -71,6 +74,9 @@ EVENT_TEXT = {
     "request.level_raised": N_("Found in the system of record"),
     "tasks.planned": N_("Tasks planned"),
     "task.done": N_("Task done"),
+    "task.found": N_("Paper file checked: found"),
+    "task.not_found": N_("Paper file checked: nothing found"),
+    "subject.identifiers_shown": N_("Identifiers shown to find the file"),
     "task.waiting": N_("Task waits for a person or processor"),
     "task.failed": N_("Task failed"),
     "task.retried": N_("Task retried"),
@@ -122,6 +128,8 @@ OUTCOME_NAMES = {
 NAME_ONLY = N_("only the name removed")
 SHARED = N_("kept: used by someone else's records too")
 READ_ONLY = N_("kept: read-only")
+FILE_FOUND = N_("file found")
+FILE_NOT_FOUND = N_("nothing found in the paper file")
 
 
 def _outcome_label(outcome: str | None, ground: str | None, language: Language) -> str:
@@ -161,7 +169,9 @@ def describe_result(result: dict[str, Any], language: Language = Language.DE) ->
     for kept in result.get("kept") or []:
         why = SHARED if kept.get("reason") == "shared" else READ_ONLY
         parts.append(f"{kept.get('table')} {kept.get('count')} ({gettext(language, why)})")
-    if result.get("resolved_by"):
+    if result.get("found") is not None:
+        parts.append(gettext(language, FILE_FOUND if result["found"] else FILE_NOT_FOUND))
+    elif result.get("resolved_by"):
         parts.append("✓")
     return "; ".join(parts)
 
@@ -225,14 +235,17 @@ class DpoController(Controller):
         rows = [
             {
                 "reference": item.reference,
-                "kind": gettext(language, KIND_NAMES[item.kind]),
-                "channel": item.channel.value,
-                "status": gettext(language, STATUS_NAMES[item.status]),
+                "kind": staff_labels.name("kind", item.kind, language),
+                "channel": staff_labels.name("channel", item.channel, language),
+                "status": staff_labels.name("status", item.status, language),
                 "received_on": long_date(item.received_on, language),
                 "due_on": long_date(item.extended_due_on or item.due_on, language),
                 "light": traffic_light(item.extended_due_on or item.due_on, today)
                 if item.status.is_open
                 else "closed",
+                "light_text": deadline_text(item.extended_due_on or item.due_on, today, language)
+                if item.status.is_open
+                else "",
                 "attention": item.needs_attention,
             }
             for item in result.items
@@ -270,16 +283,19 @@ class DpoController(Controller):
     ) -> Template:
         language = page_language(request)
         timezone = request.app.state.settings.timezone
-        numbers = await monthly(session, receipt_date(utcnow(), timezone), timezone)
-        kinds = [k.value for k in RequestKind]
+        asked = request.query_params.get("months", "")
+        months = int(asked) if asked in {str(n) for n in PERIODS} else 12
+        numbers = await monthly(session, receipt_date(utcnow(), timezone), timezone, months)
         return staff_page(
             request,
             "dpo_stats.html",
             N_("Statistics"),
             stats=numbers,
+            months=months,
+            periods=PERIODS,
             chart=bar_chart(numbers, gettext(language, N_("Requests received per month"))),
-            kinds=[(k, gettext(language, KIND_NAMES[RequestKind(k)])) for k in kinds],
-            channels=[c.value for c in Channel],
+            kinds=[(k.value, staff_labels.name("kind", k, language)) for k in RequestKind],
+            channels=[(c.value, staff_labels.name("channel", c, language)) for c in Channel],
             outcomes=[(o.value, gettext(language, OUTCOME_NAMES[o])) for o in Outcome],
         )
 
@@ -329,6 +345,10 @@ class DpoController(Controller):
             paused_due_on=long_date(found.paused_due_on, language) if found.paused_due_on else None,
             paused_days=found.paused_days,
             light=traffic_light(found.effective_due_on, today) if status.is_open else "closed",
+            light_text=deadline_text(found.effective_due_on, today, language)
+            if status.is_open
+            else "",
+            manual=manual_tasks.instructions(request.app.state.config, tasks),
             results={t.id: describe_result(t.result or {}, language) for t in tasks},
             mails=[
                 (
@@ -375,7 +395,7 @@ class DpoController(Controller):
                 for letter in letters
             ],
             pdf_available=soffice() is not None,
-            notice=gettext(language, N_("Done.")) if notice else None,
+            notice=confirm.notice(notice, language) if notice else None,
             error=message(error, language) if error else None,
         )
 
@@ -413,7 +433,7 @@ class DpoController(Controller):
         data: FormBody,
         request_service: NamedDependency[RequestService],
         request_actions: NamedDependency[RequestActions],
-    ) -> Redirect:
+    ) -> Redirect | Template:
         if action not in ACTIONS:
             return Redirect(
                 f"/dpo/requests/{reference}?e=not_found", status_code=HTTP_303_SEE_OTHER
@@ -422,8 +442,15 @@ class DpoController(Controller):
         body = {
             k: str(v)[:2000]
             for k, v in data.items()
-            if k in {"reason", "ground", "fee", "task", "note"} and v
+            if k in {"reason", "ground", "fee", "task", "note", "found"} and v
         }
+        if action in confirm.DPO_STEPS and data.get("confirmed") != confirm.CONFIRMED:
+            problem = confirm.missing(action, body)
+            if problem is None:
+                return confirm.dpo_step(request, found, action, body)
+            return Redirect(
+                f"/dpo/requests/{reference}?e={problem}", status_code=HTTP_303_SEE_OTHER
+            )
         try:
             await request_actions.run(found, action, current_actor(request), body)
         except InvalidInput as exc:
@@ -433,4 +460,4 @@ class DpoController(Controller):
             return Redirect(
                 f"/dpo/requests/{reference}?e={exc.code}", status_code=HTTP_303_SEE_OTHER
             )
-        return Redirect(f"/dpo/requests/{reference}?n=done", status_code=HTTP_303_SEE_OTHER)
+        return Redirect(f"/dpo/requests/{reference}?n={action}", status_code=HTTP_303_SEE_OTHER)

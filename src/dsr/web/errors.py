@@ -30,7 +30,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from dsr.domain import errors
 from dsr.i18n import MESSAGES, N_, gettext, message
 from dsr.letters.render import LetterTemplateError
-from dsr.web.pages import page, page_language
+from dsr.web.auth import current_actor
+from dsr.web.pages import is_staff_page, page, page_language
 
 log = structlog.get_logger("dsr.web")
 
@@ -96,13 +97,15 @@ def problem(
     """Problem details for the API, an error page for people."""
     language = page_language(request)  # the language page() renders the rest of the page in
     if not wants_json(request):
+        staff = is_staff_page(request)
         return page(
             request,
-            "error.html",
+            "staff_error.html" if staff else "error.html",
             MESSAGES.get(code, MESSAGES["bad_request"]),
             status_code=status,
             heading=message(code, language),
             text=gettext(language, _PAGE_HINTS.get(status, N_("Please go back and try again."))),
+            **({"actor": current_actor(request)} if staff else {}),
         )
     body: dict[str, Any] = {
         "type": "about:blank",

@@ -9,11 +9,11 @@ from litestar.datastructures import Cookie
 from litestar.response import Template
 
 from dsr.domain.deadlines import receipt_date
-from dsr.domain.vocabulary import Language, RequestKind, RequestStatus
+from dsr.domain.vocabulary import Language
 from dsr.i18n import gettext, pick_language
 from dsr.models import Request as RequestRow
 from dsr.rendering import language_globals, long_date
-from dsr.text import KIND_NAMES, STATUS_NAMES
+from dsr.web import staff_labels
 
 LANGUAGE_COOKIE = "dsr_lang"
 
@@ -30,6 +30,18 @@ def offered_languages(request: Request[Any, Any, Any]) -> tuple[Language, ...]:
     return tuple(Language)
 
 
+STAFF_PREFIXES = ("/dpo", "/console", "/admin", "/login", "/logout")
+
+
+def is_staff_page(request: Request[Any, Any, Any]) -> bool:
+    """A staff route, or a path under a staff prefix that matched no route (its 404)."""
+    handler = request.scope.get("route_handler")
+    if handler is not None and handler.opt.get("staff"):
+        return True
+    path = request.url.path
+    return any(path == p or path.startswith(p + "/") for p in STAFF_PREFIXES)
+
+
 def page_language(request: Request[Any, Any, Any]) -> Language:
     """``?lang=`` wins, then the cookie it set, then Accept-Language; German by default."""
     return pick_language(
@@ -42,8 +54,8 @@ def page_language(request: Request[Any, Any, Any]) -> Language:
 def request_headline(request: RequestRow, language: Language, timezone: str) -> dict[str, str]:
     """Status, kind and receipt date of a request as staff pages show them."""
     return {
-        "status_text": gettext(language, STATUS_NAMES[RequestStatus(request.status)]),
-        "kind_text": gettext(language, KIND_NAMES[RequestKind(request.kind)]),
+        "status_text": staff_labels.name("status", request.status, language),
+        "kind_text": staff_labels.name("kind", request.kind, language),
         "received_on": long_date(receipt_date(request.received_at, timezone), language),
     }
 

@@ -36,7 +36,7 @@ from dsr.security.audit import append_event
 from dsr.security.vault import Vault
 from dsr.workflows import engine, plan, tasks
 from dsr.workflows.engine import SYSTEM, Actor
-from dsr.workflows.package import PackageInfo, build_package
+from dsr.workflows.package import PackageInfo, build_package, paper_files
 
 if TYPE_CHECKING:
     from dsr.letters.office import LetterOffice
@@ -168,7 +168,7 @@ class Fanout:
             exports = await open_exports(self.session, self.vault, tasks)
             if not any(sum(export.counts.values()) for export in exports.values()):
                 return False
-            info = package_info(request, self.config, self.clock())
+            info = package_info(request, self.config, self.clock(), tasks)
             with artifacts.spool() as zipped:
                 build_package(info, exports, zipped)
                 artifact = await artifacts.save_file(
@@ -264,13 +264,17 @@ async def open_exports(
     return exports
 
 
-def package_info(request: Request, config: DsrConfig, now: datetime) -> PackageInfo:
+def package_info(
+    request: Request, config: DsrConfig, now: datetime, tasks: Sequence[Task]
+) -> PackageInfo:
+    language = Language(request.language).letters
     return PackageInfo(
         request.reference,
         config.controller.name,
         now,
-        language=Language(request.language).letters,
+        language=language,
         config=config,
+        paper=paper_files(config, tasks, language),
     )
 
 

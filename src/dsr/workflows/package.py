@@ -18,7 +18,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -26,11 +26,12 @@ from typing import IO, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from dsr.config import DsrConfig
+from dsr.config import DsrConfig, localized
 from dsr.connectors.base import ExportFile
 from dsr.domain.redactions import NONE, Cuts
 from dsr.domain.vocabulary import Language
 from dsr.i18n import translations
+from dsr.models import Task
 from dsr.rendering import TEMPLATE_DIR, long_date
 from dsr.workflows.report import Report, Table, build_report, text
 
@@ -49,6 +50,7 @@ class PackageInfo:
     created_at: datetime
     language: Language = Language.DE  # German or English: the request's letters language
     config: DsrConfig | None = field(default=None, compare=False)  # labels and categories
+    paper: tuple[tuple[str, bool], ...] = ()  # (archive's label, file found) searched by hand
 
 
 def build_package(
@@ -74,6 +76,22 @@ def build_package(
                 target.write(piece.encode())
 
 
+def paper_files(
+    config: DsrConfig, tasks: Sequence[Task], language: Language = Language.DE
+) -> tuple[tuple[str, bool], ...]:
+    """The manual stores' tasks closed with "found" / "not found", by the store's label."""
+    files = []
+    for task in tasks:
+        found = (task.result_summary or {}).get("found")
+        if isinstance(found, bool):
+            try:
+                label = localized(config.store(task.store).label, language.value) or task.store
+            except KeyError:
+                label = task.store
+            files.append((label, found))
+    return tuple(files)
+
+
 def _data_json(info: PackageInfo, report: Report, target: IO[bytes]) -> None:
     def dumps(value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, default=str).encode()
@@ -85,6 +103,8 @@ def _data_json(info: PackageInfo, report: Report, target: IO[bytes]) -> None:
         + dumps(info.controller)
         + b',\n  "created_at": '
         + dumps(info.created_at.isoformat())
+        + b',\n  "paper_files": '
+        + dumps([{"archive": label, "found": found} for label, found in info.paper])
         + b',\n  "stores": {'
     )
     for i, store in enumerate(report.stores):
@@ -170,4 +190,5 @@ def summary(info: PackageInfo, report: Report) -> Iterator[str]:
         created_on=long_date(info.created_at.date(), language),
         dpo=False,
         text=text,
+        paper=info.paper,
     )

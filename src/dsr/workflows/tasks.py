@@ -168,11 +168,29 @@ async def revive(session: AsyncSession, task: Task, actor: str, now: datetime) -
 
 
 async def resolve(
-    session: AsyncSession, task: Task, actor: str, note_enc: str | None, now: datetime
+    session: AsyncSession,
+    task: Task,
+    actor: str,
+    note_enc: str | None,
+    now: datetime,
+    found: bool | None = None,
 ) -> None:
-    """A person did the work (or decided it needs none) and says so in a note."""
+    """A person did the work (or decided it needs none) and says so in a note; for a paper
+    archive also whether the person's file was ``found`` (the letter says "nothing found"
+    only when that was recorded)."""
     await session.exec(update(Task).where(col(Task.id) == task.id).values(note_enc=note_enc))
-    await complete(session, task, {"resolved_by": actor}, now)
+    if found is None:
+        await complete(session, task, {"resolved_by": actor}, now)
+        return
+    summary = {"resolved_by": actor, "found": found}
+    await _release(session, task, status=plan.DONE, result_summary=summary, finished_at=now)
+    await append_event(
+        session,
+        actor=actor,
+        action="task.found" if found else "task.not_found",
+        request_id=task.request_id,
+        payload={"store": task.store, "action": task.action, "found": found, "note": True},
+    )
 
 
 async def _release(session: Any, task: Task, **values: Any) -> None:
