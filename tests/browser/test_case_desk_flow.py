@@ -119,13 +119,16 @@ def test_a_new_address_in_its_parts_reaches_two_stores(
     screenshot(page, "case-2-old-to-new")
 
     approve.click()
+    page.get_by_role("button", name="Ja, freigeben").click()  # the step that says what happens
     note = page.locator("input[name=note]")
     _until(page, lambda: note.count() > 0)  # the paper archive is told by a person
+    page.get_by_label("Gefunden", exact=True).first.check()
     note.first.fill("Papierakte berichtigt.")
-    page.get_by_role("button", name="Als erledigt markieren").first.click()
+    page.get_by_role("button", name="Aufgabe abschließen").first.click()
     release = page.get_by_role("button", name="An die Person freigeben")
     _until(page, lambda: release.count() > 0)
     release.click()
+    page.get_by_role("button", name="Ja, an die Person freigeben").click()
     assert "Abgeschlossen" in page.inner_text("main")
     screenshot(page, "case-3-released")
 

@@ -121,12 +121,13 @@ def test_a_postal_request_recorded_verified_and_approved_at_the_desk(
     screenshot(page, "desk-2-verified")
 
     for _ in range(50):  # the in-process worker looks the person up first
-        if "find" in page.inner_text("main") and "done" in page.inner_text("main"):
+        if "nachschlagen" in page.inner_text("main") and "erledigt" in page.inner_text("main"):
             break
         page.wait_for_timeout(300)
         page.reload()
     page.get_by_role("button", name="Bearbeitung freigeben").click()
-    assert "Bearbeitung freigegeben" in page.inner_text("main")
+    page.get_by_role("button", name="Ja, freigeben").click()  # the step that says what happens
+    assert "Antrag freigegeben" in page.inner_text("main")
     screenshot(page, "desk-3-approved")
 
     # search by e-mail finds the withdrawn request, which the open list does not show

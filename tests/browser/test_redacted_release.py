@@ -71,8 +71,9 @@ def test_a_redacted_release(browser: Any, demo_server_on: tuple[str, str]) -> No
             break
         page.wait_for_timeout(300)
         page.reload()
+    page.get_by_label("Nicht gefunden", exact=True).first.check()
     page.locator("input[name=note]").first.fill("Keine Papierakte vorhanden.")
-    page.get_by_role("button", name="Als erledigt markieren").first.click()
+    page.get_by_role("button", name="Aufgabe abschließen").first.click()
     preview = page.get_by_role("link", name="Vorschau und Schwärzung vor der Freigabe")
     for _ in range(50):
         if preview.count():
@@ -110,6 +111,7 @@ def test_a_redacted_release(browser: Any, demo_server_on: tuple[str, str]) -> No
     screenshot(page, "release-2-withheld")
 
     page.get_by_role("button", name="An die Person freigeben").click()
+    page.get_by_role("button", name="Ja, an die Person freigeben").click()
     assert "Abgeschlossen" in page.inner_text("main")
     screenshot(page, "release-3-released")
 
