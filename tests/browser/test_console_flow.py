@@ -58,7 +58,7 @@ def test_agent_signs_in_records_a_verified_phone_request_and_sees_it(
     page.wait_for_url(re.compile(r".*checked=.*"))
     text = page.inner_text("main")
     assert "Kundennummer: stimmt" in text and "Telefon-PIN: stimmt" in text
-    assert "Bestätigt" in text or "In Bearbeitung" in text
+    assert "Identität bestätigt" in text or "In Bearbeitung" in text  # the staff's wording
     screenshot(page, "console-4-verified")
     reference = re.search(r"DSR-\d{4}-\d{6}", text).group(0)  # type: ignore[union-attr]
 

@@ -211,7 +211,11 @@ async def test_several_changes_shown_old_to_new_then_written_part_by_part(world:
     await _verify(settings, reference)
     await runner.drain()
     dpo = await staff_token(settings, "dana", Role.DPO)
-    detail = (await client.get(f"/api/v1/requests/{reference}", headers=dpo)).json()
+    plain = (await client.get(f"/api/v1/requests/{reference}", headers=dpo)).json()
+    assert plain["asked"] is None  # polling the detail reads no store and audits no view
+    detail = (
+        await client.get(f"/api/v1/requests/{reference}?include=asked", headers=dpo)
+    ).json()
     assert detail["status"] == "verified"
     asked = detail["asked"]
     assert asked["details"] == "Bitte auch die Rechnungsadresse ändern."
@@ -342,10 +346,11 @@ async def test_an_auto_approved_access_can_be_refused_until_released(world: Any)
             "_csrf_token": csrf_of(page),
             "ground": "excessive",
             "reason": "Dritter gleichlautender Antrag in diesem Monat.",
+            "confirmed": "1",  # past the step that says what will happen
         },
         follow_redirects=False,
     )
-    assert refused.status_code == 303 and "n=done" in refused.headers["location"]
+    assert refused.status_code == 303 and "n=reject" in refused.headers["location"]
     detail = (await client.get(f"/api/v1/requests/{reference}", headers=dpo)).json()
     assert detail["status"] == "rejected" and detail["refusal_ground"] == "excessive"
     assert any(letter["kind"] == "refusal" for letter in detail["letters"])

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyotp
+import pytest
 from sqlmodel import select
 
 from dsr.config import load_config
@@ -156,7 +157,9 @@ async def test_an_integrating_system_drives_a_letter_from_receipt_to_completion(
     )
     assert released.status_code == 200, released.text
     detail = released.json()
-    assert detail["status"] == "completed" and detail["outcome"] in ("erased", "partially_erased")
+    # An ID document proves a name, not the customer number the letter gives: that number
+    # is no key (else one's own ID and another's number would reach that customer's rows).
+    assert (detail["status"], detail["outcome"]) == ("completed", "no_data")
     seen_events = [e for e in detail["timeline"] if e["action"] == "verification.document_seen"]
     assert len(seen_events) == 1
     assert seen_events[0]["payload"]["seen_on"] == seen["seen_on"]
@@ -354,3 +357,47 @@ async def test_a_phone_check_over_the_api_shows_its_result_and_who_made_it(
     await _dpo_session(client, settings)
     page = (await client.get(f"/dpo/requests/{reference}")).text
     assert re.search(r"KBA: 1 von 3 Angaben stimmen\s*<span[^>]*>— dpo-api", page), page
+
+
+async def test_an_answer_to_a_letter_without_e_mail_is_not_called_sent(console: Any) -> None:
+    """A request by post has no address for the download link: the answer is not marked
+    sent and no download is recorded as offered; the request waits for the DPO to post it."""
+    client, settings = console
+    app_settings = client.app.state.settings
+    agent = await staff_token(settings, "anna", Role.AGENT)
+    dpo = await staff_token(settings, "dana", Role.DPO)
+    created = await _record_letter(client, agent, 2, kind="access")
+    reference = created["reference"]
+    seen = {"method": "document", "seen_on": _today().isoformat(), "seen_by": "anna"}
+    verified = await client.post(
+        f"/api/v1/requests/{reference}/verification", headers=dpo, json=seen
+    )
+    assert verified.status_code == 200, verified.text
+    await _drain(app_settings)
+    detail = (await client.get(f"/api/v1/requests/{reference}", headers=dpo)).json()
+    if detail["status"] == "awaiting_review":
+        released = await client.post(
+            f"/api/v1/requests/{reference}/actions/release", headers=dpo, json={}
+        )
+        assert released.status_code == 200, released.text
+        detail = released.json()
+    assert detail["status"] == "completed", detail
+    assert detail["letters"] and all(letter["sent_at"] is None for letter in detail["letters"])
+    actions = [event["action"] for event in detail["timeline"]]
+    assert "download.offered" not in actions and "letter.sent" not in actions
+    assert detail["needs_attention"] is True, actions  # before the DPO: it goes by post
+
+
+def test_search_dates_and_row_numbers_out_of_range_are_refused_not_a_crash() -> None:
+    from dsr.domain.errors import InvalidInput
+    from dsr.services.release import _row
+    from dsr.services.search import _day
+
+    for value in ("0001-01-01", "9999-12-31"):
+        with pytest.raises(InvalidInput):
+            _day(value, "from")
+    assert _day("2026-11-30", "from") == date(2026, 11, 30)
+    for row in ("²", "١", "-1", "1e3"):
+        with pytest.raises(InvalidInput):
+            _row(row)
+    assert _row("12") == 12

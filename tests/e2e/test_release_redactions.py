@@ -150,7 +150,8 @@ async def test_a_redacted_release(world: Any) -> None:
 
     page = await client.get(f"/dpo/requests/{reference}/preview")
     released = await client.post(
-        f"/dpo/requests/{reference}/actions/release", data={"_csrf_token": csrf_of(page.text)}
+        f"/dpo/requests/{reference}/actions/release",
+        data={"_csrf_token": csrf_of(page.text), "confirmed": "1"},
     )
     assert "Abgeschlossen" in released.text
     files = await _person_download(client, settings)
@@ -246,7 +247,8 @@ async def test_a_redaction_can_be_taken_back_before_release(world: Any) -> None:
     assert "Zurückgenommen" in restored.text and "Nichts zurückgehalten." in restored.text
     page = await client.get(f"/dpo/requests/{reference}/preview")
     await client.post(
-        f"/dpo/requests/{reference}/actions/release", data={"_csrf_token": csrf_of(page.text)}
+        f"/dpo/requests/{reference}/actions/release",
+        data={"_csrf_token": csrf_of(page.text), "confirmed": "1"},
     )
     files = await _person_download(client, settings)
     assert (

@@ -80,7 +80,7 @@ async def test_an_access_request_shows_the_access_text_and_ends_not_found_in_pac
     zipped = zipfile.ZipFile(
         io.BytesIO(desk.vault.cipher.decrypt_bytes("artifact", package.content_enc))
     )
-    assert "Papierarchiv: nichts gefunden / nothing found" in zipped.read("index.html").decode()
+    assert "Papierarchiv: keine Akte gefunden" in zipped.read("index.html").decode()
     assert json.loads(zipped.read("data.json"))["paper_files"] == [
         {"archive": "Papierarchiv", "found": False}
     ]

@@ -58,6 +58,7 @@ from dsr.security.vault import Vault
 from dsr.services.downloads import code_hash
 from dsr.settings import Settings
 from dsr.workflows import plan
+from dsr.workflows.engine import Actor, flag_attention
 
 DOWNLOAD_DAYS = 14
 LANGUAGE_TAGS = {Language.DE: "de-DE", Language.EN: "en-GB"}
@@ -188,7 +189,7 @@ class LetterOffice:
             searched = sorted({t.store for t in tasks})
             facts = writer.negative(searched, self.vault.open_subject(subject))
             letter = await self.issue(request, LetterKind.NEGATIVE, facts)
-            await self.deliver(request, letter)
+            await self._for_the_post(request, await self.deliver(request, letter))
             return letter
         if outcome is Outcome.PROVIDED and package is not None:
             expires = utcnow() + timedelta(days=DOWNLOAD_DAYS)
@@ -199,7 +200,10 @@ class LetterOffice:
             letter = await self.issue(request, LetterKind.ACCESS, facts)
             await self.add_to_package(package, letter)
             await self.session.refresh(package)
-            await self.offer_download(request, package, keep=False)
+            sent = await self.offer_download(request, package, keep=False)
+            if sent:
+                await self._mark_sent(letter, "package")
+            await self._for_the_post(request, sent)
             return letter
         if outcome in (Outcome.ERASED, Outcome.PARTIALLY_ERASED):
             facts = writer.erasure(tasks, today)
@@ -222,8 +226,14 @@ class LetterOffice:
             letter = await self.issue(request, LetterKind.OBJECTION, facts)
         else:
             return None
-        await self.deliver(request, letter)
+        await self._for_the_post(request, await self.deliver(request, letter))
         return letter
+
+    async def _for_the_post(self, request: Request, sent: bool) -> None:
+        """An answer that could not go by e-mail (a request by post) waits for the DPO to
+        send it by post (the letter's page records that): the request needs attention."""
+        if not sent:
+            await flag_attention(self.session, request, Actor("system"), "answer_by_post")
 
     def _resolution_note(self, tasks: list[Task]) -> str:
         """What the DPO noted when resolving the desk task (restriction, objection): the
@@ -290,12 +300,13 @@ class LetterOffice:
         context["letter_date"] = long_date(self.today(), Language(letter.language))
         return await self._archive(request, LetterKind(letter.kind), context)
 
-    async def deliver(self, request: Request, letter: Letter) -> None:
+    async def deliver(self, request: Request, letter: Letter) -> bool:
         """Send ``letter`` the way its kind allows: attached to a short e-mail, or behind a
-        one-time link. Letters to people without an e-mail address wait for the post."""
+        one-time link; False when it went neither way (no e-mail address: it waits for the
+        post)."""
         delivery = DELIVERY[LetterKind(letter.kind)]
         if delivery is Delivery.ATTACHMENT:
-            await self.send_attached(
+            return await self.send_attached(
                 request,
                 letter,
                 "letter",
@@ -306,6 +317,8 @@ class LetterOffice:
             artifact = await self._customer_copy(request, letter)
             if await self.offer_download(request, artifact, keep=True):
                 await self._mark_sent(letter, "download")
+                return True
+        return False
 
     async def _customer_copy(self, request: Request, letter: Letter) -> Artifact:
         """What the person downloads: a PDF/A of the letter where LibreOffice is installed
@@ -363,7 +376,6 @@ class LetterOffice:
             with zipfile.ZipFile(combined, "a", compression=zipfile.ZIP_DEFLATED) as archive:
                 archive.writestr(document.filename or "letter.docx", content)
             await artifacts.replace_content(self.session, cipher, package, combined)
-        await self._mark_sent(letter, "package")
 
     async def offer_download(self, request: Request, artifact: Artifact, keep: bool) -> bool:
         """A one-time link and code for ``artifact`` by e-mail (the package, or a letter that
@@ -396,6 +408,8 @@ class LetterOffice:
             code=code,
             expires_on=long_date(expires.date(), Language(request.language)),
         )
+        if not sent:  # no e-mail address to send the link to: nothing was offered
+            return False
         await append_event(
             self.session,
             actor="system",

@@ -244,7 +244,7 @@ def _row(value: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit() or len(value) > 8:
+    if not (value.isascii() and value.isdecimal()) or len(value) > 8:  # "²".isdigit()
         raise InvalidInput({"row": "invalid_value"})
     return int(value)
 

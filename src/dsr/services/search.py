@@ -88,9 +88,15 @@ def _day(value: str | None, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value[:10])
+        day = date.fromisoformat(value[:10])
     except ValueError as exc:
         raise InvalidInput({name: "invalid_value"}) from exc
+    if not FIRST_DAY <= day <= LAST_DAY:  # 0001-01-01 or 9999-12-31 overflow in the query
+        raise InvalidInput({name: "invalid_value"})
+    return day
+
+
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
 
 
 def _start_of(day: date, zone: ZoneInfo) -> datetime:

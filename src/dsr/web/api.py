@@ -227,10 +227,18 @@ class RequestController(Controller):
         request: Request[Any, Any, Any],
         request_service: NamedDependency[RequestService],
         reference: Annotated[str, REFERENCE],
+        include: Annotated[
+            Literal["asked"] | None,
+            QueryParameter(
+                required=False,
+                description="asked: what the person asked, with the stores' current values "
+                "(DPO only; reads every SQL store and is audited as a view)",
+            ),
+        ] = None,
     ) -> RequestDetail:
         actor = current_actor(request)
         detail = await request_service.detail(reference, actor)
-        if actor.role == Role.DPO.value:
+        if include == "asked" and actor.role == Role.DPO.value:
             found = await request_service.by_reference(reference)
             view = CaseView.of(request.app.state, request_service.session)
             detail.asked = await view.asked(found, actor)

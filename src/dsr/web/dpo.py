@@ -440,7 +440,7 @@ class DpoController(Controller):
             )
         found = await request_service.visible(reference, current_actor(request))
         body = {
-            k: str(v)[:2000]
+            k: str(v)[:2001]  # one more than a note may hold: too long is refused, not cut
             for k, v in data.items()
             if k in {"reason", "ground", "fee", "task", "note", "found"} and v
         }

@@ -29,7 +29,7 @@ from dsr.schemas import RequestIn
 from dsr.services.casework import ATTACHMENT_MAX, Casework, Upload
 from dsr.services.desk import Desk, DeskMethod, DeskResult
 from dsr.services.requests import RequestService
-from dsr.text import CHANGE_FIELDS, KIND_NAMES
+from dsr.text import CHANGE_FIELDS, KIND_NAMES, SINGLE_CHANGES
 from dsr.web.auth import current_actor, requires_role
 from dsr.web.console import staff_page
 from dsr.web.pages import page_language
@@ -97,6 +97,10 @@ class DeskController(Controller):
         form = {k: str(data.get(k) or "")[:5000] for k in FIELDS}
         upload = await _upload(data.get("attachment"))
         settings = request.app.state.settings
+        if form["change_field"] and form["change_field"] not in SINGLE_CHANGES:
+            # an address changes in its parts only (the API takes them): one part alone
+            # would write a new street beside the old postcode and city
+            return self._form(request, form, {"change_field": "invalid_value"})
         try:
             received_at = _arrival(form["received_on"], settings.timezone)
             body = {
@@ -254,7 +258,9 @@ class DeskController(Controller):
                 (Channel.LETTER.value, gettext(language, N_("Letter"))),
                 (Channel.EMAIL.value, gettext(language, N_("E-mail"))),
             ],
-            change_fields=[(k, gettext(language, v)) for k, v in CHANGE_FIELDS.items()],
+            change_fields=[
+                (k, gettext(language, v)) for k, v in CHANGE_FIELDS.items() if k in SINGLE_CHANGES
+            ],
             today=today.isoformat(),
             max_megabytes=ATTACHMENT_MAX // (1024 * 1024),
         )

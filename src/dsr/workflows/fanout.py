@@ -166,9 +166,12 @@ class Fanout:
         exports: dict[str, ExportFile] = {}
         try:
             exports = await open_exports(self.session, self.vault, tasks)
-            if not any(sum(export.counts.values()) for export in exports.values()):
-                return False
             info = package_info(request, self.config, self.clock(), tasks)
+            found_on_paper = any(found for _, found in info.paper)
+            if not found_on_paper and not any(
+                sum(export.counts.values()) for export in exports.values()
+            ):
+                return False  # nothing held: the negative answer
             with artifacts.spool() as zipped:
                 build_package(info, exports, zipped)
                 artifact = await artifacts.save_file(
@@ -231,14 +234,15 @@ async def lock_request(session: AsyncSession, request_id: uuid.UUID) -> Request:
 
 def verified_identifiers(request: Request, vault: Vault, subject: Subject) -> Identifiers:
     """Only what the requester proved: the confirmed e-mail, or the customer number an agent
-    matched on the phone. Unverified extras from a form never reach a store."""
+    matched on the phone. Unverified extras from a form never reach a store. An ID document
+    seen at the desk proves a name, not a customer number typed into a letter: it adds no
+    number (else someone else's number and one's own ID would open that customer's data)."""
     identity = vault.open_subject(subject)
     level = request.verification_level
     emails = frozenset({identity.email}) if identity.email and level != "none" else frozenset()
     numbers = (
         frozenset({identity.customer_number})
-        if identity.customer_number
-        and level in (VerificationLevel.KBA.value, VerificationLevel.DOCUMENT.value)
+        if identity.customer_number and level == VerificationLevel.KBA.value
         else frozenset()
     )
     return Identifiers.of(emails=emails, customer_numbers=numbers)
