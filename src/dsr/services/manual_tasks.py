@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dsr.config import DsrConfig, ManualStore
+from dsr.connectors.base import Identifiers
 from dsr.domain.errors import NotFound
 from dsr.domain.identity import Identity
 from dsr.models import Request, Subject, Task
@@ -20,6 +21,7 @@ from dsr.security.audit import append_event
 from dsr.security.vault import Vault
 from dsr.workflows import plan
 from dsr.workflows.engine import Actor
+from dsr.workflows.fanout import verified_identifiers
 
 OPEN = frozenset({plan.WAITING, plan.FAILED, plan.PENDING})
 SHOWN = "subject.identifiers_shown"
@@ -57,6 +59,7 @@ class FileSearch:
     task: Task
     instructions: str
     identity: Identity
+    keys: Identifiers  # what the fan-out proved or found in the system of record
 
 
 @dataclass(slots=True)
@@ -83,4 +86,11 @@ class ManualTasks:
             request_id=request.id,
             payload={"store": task.store, "task": str(task.id), "purpose": "find_file"},
         )
-        return FileSearch(task, store.instructions_for(task.action), identity)
+        keys = (
+            Identifiers.from_json(
+                self.vault.cipher.decrypt_json("request.keys", request.keys_enc)
+            ).without_records()
+            if request.keys_enc
+            else verified_identifiers(request, self.vault, subject)
+        )
+        return FileSearch(task, store.instructions_for(task.action), identity, keys)

@@ -50,12 +50,17 @@ class DpoTaskController(Controller):
         state = request.app.state
         search = await ManualTasks(session, state.config, state.vault).reveal(found, task_id, actor)
         language = page_language(request)
+        # Only what was proved or found in the system of record, never what a form claimed
+        # (an erasure must not destroy another person's file); the name as the person gave it.
+        labels = dict(IDENTITY_LABELS)
         shown = [
-            (gettext(language, label), value)
-            for field, label in IDENTITY_LABELS
-            if (value := getattr(search.identity, field))
+            (gettext(language, N_("Name (as given, not proved)")), search.identity.name),
+            *(
+                (gettext(language, labels[kind]) if kind in labels else kind, ", ".join(values))
+                for kind, values in sorted(search.keys.values.items())
+                if values
+            ),
         ]
-        shown += list(search.identity.claimed().items())
         return staff_page(
             request,
             "dpo_manual_task.html",
