@@ -453,11 +453,12 @@ class DpoController(Controller):
             )
         try:
             await request_actions.run(found, action, current_actor(request), body)
-        except InvalidInput as exc:
-            code = next(iter(exc.fields.values()), "invalid_value")
-            return Redirect(f"/dpo/requests/{reference}?e={code}", status_code=HTTP_303_SEE_OTHER)
-        except DsrError as exc:
-            return Redirect(
-                f"/dpo/requests/{reference}?e={exc.code}", status_code=HTTP_303_SEE_OTHER
+        except DsrError as exc:  # nothing of a half-done action stays (a release, no letter)
+            await request_service.session.rollback()
+            code = (
+                next(iter(exc.fields.values()), "invalid_value")
+                if isinstance(exc, InvalidInput)
+                else exc.code
             )
+            return Redirect(f"/dpo/requests/{reference}?e={code}", status_code=HTTP_303_SEE_OTHER)
         return Redirect(f"/dpo/requests/{reference}?n={action}", status_code=HTTP_303_SEE_OTHER)

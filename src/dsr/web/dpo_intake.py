@@ -165,9 +165,10 @@ class DeskController(Controller):
             )
         except ValueError:
             return _back(reference, error="invalid_value")
-        except InvalidInput as exc:
-            return _back(reference, error=next(iter(exc.fields.values()), "invalid_value"))
-        except DsrError as exc:
+        except DsrError as exc:  # nothing half-done stays (counted attempts are committed)
+            await request_service.session.rollback()
+            if isinstance(exc, InvalidInput):
+                return _back(reference, error=next(iter(exc.fields.values()), "invalid_value"))
             return _back(reference, error=exc.code)
         return _back(reference, notice=check.result.value)
 
