@@ -33,10 +33,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 # The long checks: API fuzzing with 500 examples per operation and data mode, and 1000
-# erasures through killed workers and a database restart (needs DSR_TEST_POSTGRES_URL).
+# erasures through killed workers and a database restart (needs DSR_TEST_POSTGRES_URL); then the
+# tests marked soak (the browser walks of the DPO desk again on PostgreSQL).
 soak: $(STAMP)
 	DSR_FUZZ_EXAMPLES=500 DSR_CHAOS_REQUESTS=1000 $(BIN)/pytest -q -s --timeout=3600 -o session_timeout=0 \
 		tests/e2e/test_api_fuzz.py tests/integration/test_chaos.py
+	$(BIN)/pytest -q -m soak --timeout=900 -o session_timeout=0
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from dsr.settings import new_encryption_key
-from tests.conftest import BACKENDS, _pg_execute, need_service, run_apart
+from tests.conftest import _pg_execute, need_service, run_apart
 from tests.helpers import free_port, wait_until_serving
 
 CHROMIUM = os.environ.get("DSR_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -58,11 +58,12 @@ def demo_prepare() -> Callable[[Path], None] | None:
     return None
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.soak)])
 def demo_server_on(
     request: pytest.FixtureRequest, tmp_path: Path, demo_prepare: Callable[[Path], None] | None
 ) -> Iterator[tuple[str, str]]:
-    """As `demo_server`, once on SQLite and once on a PostgreSQL database of its own."""
+    """As `demo_server`, once on SQLite and once on a PostgreSQL database of its own (that
+    walk is the same pages again: `make soak` runs it; the HTTP tests cover PostgreSQL)."""
     if request.param == "sqlite":
         yield from _serve(tmp_path, demo=True, prepare=demo_prepare)
         return
