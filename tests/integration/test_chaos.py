@@ -4,7 +4,7 @@ erasure requests fan out, are released automatically and mail their letters. Aft
 request is done, every erasure ran once, the audit chain is intact, and every e-mail reached
 the SMTP server (a repeat would carry the same Message-ID).
 
-``DSR_CHAOS_REQUESTS`` sets the number of requests (``make test``: 250, ``make soak``: 1000;
+``DSR_CHAOS_REQUESTS`` sets the number of requests (``make test``: 100, ``make soak``: 1000;
 enough that the workers are killed several times with work left over).
 """
 
@@ -42,7 +42,7 @@ from tests.conftest import need_service
 from tests.helpers import free_port, verified_request, worker_env
 from tests.stores import TODAY
 
-REQUESTS = int(os.environ.get("DSR_CHAOS_REQUESTS", "250"))
+REQUESTS = int(os.environ.get("DSR_CHAOS_REQUESTS", "100"))
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -183,7 +183,7 @@ async def test_killed_workers_and_a_database_restart_lose_nothing_and_repeat_not
         log_level="WARNING",
     )
     # Durability, not PDF: without LibreOffice on the workers' PATH the letters go out as
-    # DOCX (converting 250 letters would take the test's time, not test the runner).
+    # DOCX (converting every letter would take the test's time, not test the runner).
     env["PATH"] = str(Path(sys.executable).parent)
     log = (tmp_path / "workers.log").open("ab")
     rng = random.Random(4711)  # noqa: S311 - fault timing, not security
