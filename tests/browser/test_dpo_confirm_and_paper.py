@@ -101,6 +101,8 @@ def test_approve_asks_first_and_a_paper_file_not_found_reaches_the_letter(
     main = page.inner_text("main")
     assert "Aufgabe abgeschlossen." in main and "in der Papierakte nichts gefunden" in main
     assert "Papierakte geprüft: nichts gefunden" in main
+    timeline = page.locator("ol.timeline").inner_text()
+    assert "Regal 4 und Keller geprüft." in timeline  # the note, for the DPO (view audited)
     assert "Kennungen zur Aktensuche angezeigt" in main
 
     release = page.get_by_role("button", name="An die Person freigeben")

@@ -19,7 +19,7 @@ from dsr import artifacts
 from dsr.domain.errors import InvalidInput, NotFound
 from dsr.domain.identity import clean_text
 from dsr.domain.vocabulary import Role
-from dsr.models import Artifact, Note, Request, Staff
+from dsr.models import Artifact, Note, Request, Staff, Task
 from dsr.models.desk import NOTE_TEXT
 from dsr.security.audit import append_event
 from dsr.security.vault import Vault
@@ -237,6 +237,33 @@ class Casework:
             )
             for note, username in rows
         ]
+
+    async def task_notes(self, request: Request, actor: Actor) -> dict[str, NoteRow]:
+        """The notes people closed the request's tasks with (a paper archive: what was
+        searched), by task id, in clear for the DPO's page; the view is audited."""
+        rows = (
+            await self.session.exec(
+                select(Task).where(Task.request_id == request.id, col(Task.note_enc).is_not(None))
+            )
+        ).all()
+        if not rows:
+            return {}
+        await append_event(
+            self.session,
+            actor=actor.label,
+            action="notes.viewed",
+            request_id=request.id,
+            payload={"count": len(rows), "of": "tasks"},
+        )
+        return {
+            str(task.id): NoteRow(
+                task.id,
+                "",
+                task.finished_at or task.created_at,
+                self.vault.cipher.decrypt("task.note", task.note_enc) or "",
+            )
+            for task in rows
+        }
 
 
 async def staff_names(session: AsyncSession) -> dict[str, str]:

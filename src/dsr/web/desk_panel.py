@@ -82,6 +82,9 @@ def describe_event(
         return gettext(language, DESK_EVENT_TEXT[action]), about
     if action == "request.verify" and payload.get("level") in {v.value for v in LEVEL_NAMES}:
         return "", gettext(language, LEVEL_NAMES[VerificationLevel(str(payload["level"]))])
+    if action in ("task.found", "task.not_found"):  # the archive's result, with its note
+        note = notes.get(str(payload.get("task")))
+        return "", note.text if note else str(payload.get("store") or "")
     if action.startswith("letter.") and payload.get("kind") in KINDS:
         return "", gettext(language, TITLES[LetterKind(str(payload["kind"]))])
     return "", str(payload.get("store") or "")
@@ -124,6 +127,7 @@ async def desk_page(
     session = casework.session
     names = await staff_names(session)
     notes = {str(n.id): n for n in await casework.notes(found, current_actor(request))}
+    notes |= await casework.task_notes(found, current_actor(request))
     status = RequestStatus(found.status)
     assignee = names.get(f"staff:{found.assigned_to}") if found.assigned_to else None
     return {

@@ -189,7 +189,13 @@ async def resolve(
         actor=actor,
         action="task.found" if found else "task.not_found",
         request_id=task.request_id,
-        payload={"store": task.store, "action": task.action, "found": found, "note": True},
+        payload={
+            "store": task.store,
+            "action": task.action,
+            "task": str(task.id),
+            "found": found,
+            "note": True,
+        },
     )
 
 
