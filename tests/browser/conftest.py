@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -157,3 +159,19 @@ def screenshot(page: Any, name: str) -> None:
     if directory:
         Path(directory).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)
+
+
+def first_sign_in(page: Any, server: str, username: str, password: str, secret: str) -> None:
+    """A staff member's first sign-in from the demo's one-time password: a new password and
+    the TOTP code, then the desk."""
+    page.goto(f"{server}/login")
+    page.get_by_label("Benutzername").fill(username)
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(re.compile(r".*/login/setup"))
+    page.get_by_label("Neues Passwort (mindestens 12 Zeichen)").fill(
+        f"{username}-new-password-2026"
+    )
+    page.get_by_label("Neues Passwort wiederholen").fill(f"{username}-new-password-2026")
+    page.get_by_label("Code, den die App jetzt anzeigt").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Speichern und anmelden").click()

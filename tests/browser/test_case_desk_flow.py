@@ -13,11 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 import yaml
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import first_sign_in, screenshot
 from tests.browser.test_public_flow import _read_code
 from tests.e2e.test_case_desk import BILLING
 
@@ -61,15 +60,7 @@ def _until(page: Any, ready: Callable[[], bool]) -> None:
 def _sign_in_dpo(page: Any, server: str, loaded: str) -> None:
     dana = re.search(r"dana\s+\(dpo\s*\) password (\S+)\s+TOTP secret (\S+)", loaded)
     assert dana, loaded
-    page.goto(f"{server}/login")
-    page.get_by_label("Benutzername").fill("dana")
-    page.get_by_label("Passwort").fill(dana.group(1))
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(r".*/login/setup"))
-    page.get_by_label("Neues Passwort (mindestens 12 Zeichen)").fill("dana-new-password-2026")
-    page.get_by_label("Neues Passwort wiederholen").fill("dana-new-password-2026")
-    page.get_by_label("Code, den die App jetzt anzeigt").fill(pyotp.TOTP(dana.group(2)).now())
-    page.get_by_role("button", name="Speichern und anmelden").click()
+    first_sign_in(page, server, "dana", dana.group(1), dana.group(2))
     page.wait_for_url(re.compile(r".*/dpo/?$"))
 
 

@@ -10,13 +10,11 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pyotp
-
 from dsr.domain.deadlines import receipt_date, response_deadline
 from dsr.domain.vocabulary import Language
 from dsr.models.base import utcnow
 from dsr.rendering import long_date
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import first_sign_in, screenshot
 from tests.browser.test_languages_and_site import AXE, _serious
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -65,15 +63,7 @@ def test_a_postal_request_recorded_verified_and_approved_at_the_desk(
     page = browser.new_page(
         locale="de-DE", viewport={"width": 1366, "height": 900}, bypass_csp=True
     )
-    page.goto(f"{server}/login")
-    page.get_by_label("Benutzername").fill("dana")
-    page.get_by_label("Passwort").fill(dana.group(1))
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(r".*/login/setup"))
-    page.get_by_label("Neues Passwort (mindestens 12 Zeichen)").fill("dana-new-password-2026")
-    page.get_by_label("Neues Passwort wiederholen").fill("dana-new-password-2026")
-    page.get_by_label("Code, den die App jetzt anzeigt").fill(pyotp.TOTP(dana.group(2)).now())
-    page.get_by_role("button", name="Speichern und anmelden").click()
+    first_sign_in(page, server, "dana", dana.group(1), dana.group(2))
     page.wait_for_url(re.compile(r".*/dpo/?$"))
 
     # the letter arrived ten days ago: the deadline counts from then, not from today

@@ -10,9 +10,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pyotp
-
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import first_sign_in, screenshot
 
 
 def _api(
@@ -70,15 +68,7 @@ def test_dpo_desk(browser: Any, demo_server_on: tuple[str, str]) -> None:
     _api(server, f"/api/v1/requests/{access}/verify", {"code": _code(server)})
 
     page = browser.new_page(locale="de-DE", viewport={"width": 1280, "height": 900})
-    page.goto(f"{server}/login")
-    page.get_by_label("Benutzername").fill("dana")
-    page.get_by_label("Passwort").fill(dana.group(1))
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(r".*/login/setup"))
-    page.get_by_label("Neues Passwort (mindestens 12 Zeichen)").fill("dana-new-password-2026")
-    page.get_by_label("Neues Passwort wiederholen").fill("dana-new-password-2026")
-    page.get_by_label("Code, den die App jetzt anzeigt").fill(pyotp.TOTP(dana.group(2)).now())
-    page.get_by_role("button", name="Speichern und anmelden").click()
+    first_sign_in(page, server, "dana", dana.group(1), dana.group(2))
     page.wait_for_url(re.compile(r".*/dpo/?$"))
 
     first = page.locator("table.list tbody tr").first
