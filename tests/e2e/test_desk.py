@@ -199,6 +199,17 @@ async def test_the_desk_records_a_postal_request_with_its_scan_and_refuses_bad_i
         (PDF, "brief.pdf", "application/pdf", {"channel": "phone"}),
         (b"MZ\x90\x00 not a scan", "brief.pdf", "application/pdf", {}),
         (PDF + b"0" * (ATTACHMENT_MAX - len(PDF) + 1), "big.pdf", "application/pdf", {}),
+        # one part of an address alone would land beside the old postcode and city
+        (
+            PDF,
+            "brief.pdf",
+            "application/pdf",
+            {
+                "kind": "rectification",
+                "change_field": "postal_address.street",
+                "change_value": "Neue Straße 5",
+            },
+        ),
     ):
         refused = await send(content, name, media_type, **changed)
         assert refused.status_code == 400, (changed, name, refused.status_code)
