@@ -21,7 +21,7 @@ from dsr.security.audit import append_event
 from dsr.security.vault import Vault
 from dsr.workflows import plan
 from dsr.workflows.engine import Actor
-from dsr.workflows.fanout import verified_identifiers
+from dsr.workflows.fanout import request_identifiers
 
 OPEN = frozenset({plan.WAITING, plan.FAILED, plan.PENDING})
 SHOWN = "subject.identifiers_shown"
@@ -86,11 +86,5 @@ class ManualTasks:
             request_id=request.id,
             payload={"store": task.store, "task": str(task.id), "purpose": "find_file"},
         )
-        keys = (
-            Identifiers.from_json(
-                self.vault.cipher.decrypt_json("request.keys", request.keys_enc)
-            ).without_records()
-            if request.keys_enc
-            else verified_identifiers(request, self.vault, subject)
-        )
+        keys = request_identifiers(request, self.vault, subject).without_records()
         return FileSearch(task, store.instructions_for(task.action), identity, keys)

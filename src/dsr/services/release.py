@@ -62,7 +62,7 @@ class ReleaseDesk:
         stored = await redactions_of(self.session, self.vault.cipher, request.id)
         cuts = Cuts.of(s.withheld for s in stored)
         language = Language(request.language).letters
-        exports = await self._exports(request)
+        exports = await self._exports(await self._tasks(request))
         try:
             report = build_report(exports, self.config, language, cuts)
             for store in report.stores:
@@ -94,7 +94,7 @@ class ReleaseDesk:
         row, column = _row(form.get("row", "")), form.get("column", "").strip() or None
         if (row is None) == (column is None):
             raise InvalidInput({"row": "required"})
-        exports = await self._exports(request)
+        exports = await self._exports(await self._tasks(request))
         try:
             export = exports.get(store)
             if export is None or table not in export.counts:
@@ -179,10 +179,11 @@ class ReleaseDesk:
         if not stored or package is None:
             return []
         cuts = Cuts.of(s.withheld for s in stored)
-        exports = await self._exports(request)
+        tasks = await self._tasks(request)
+        exports = await self._exports(tasks)
         try:
             with artifacts.spool() as rebuilt:
-                info = package_info(request, self.config, utcnow(), await self._tasks(request))
+                info = package_info(request, self.config, utcnow(), tasks)
                 build_package(info, exports, rebuilt, cuts)
                 await artifacts.replace_content(self.session, self.vault.cipher, package, rebuilt)
         finally:
@@ -219,9 +220,9 @@ class ReleaseDesk:
             (await self.session.exec(select(Task).where(Task.request_id == request.id))).all()
         )
 
-    async def _exports(self, request: Request) -> dict[str, ExportFile]:
-        tasks = [t for t in await self._tasks(request) if t.action == plan.EXPORT]
-        return await open_exports(self.session, self.vault, tasks)
+    async def _exports(self, tasks: list[Task]) -> dict[str, ExportFile]:
+        exporting = [t for t in tasks if t.action == plan.EXPORT]
+        return await open_exports(self.session, self.vault, exporting)
 
 
 def _reason(value: str) -> Reason:

@@ -93,12 +93,7 @@ class Fanout:
         return outcome.request
 
     def identifiers(self, request: Request, subject: Subject) -> Identifiers:
-        """Keys found in the system of record, or else what the requester proved."""
-        if request.keys_enc:
-            return Identifiers.from_json(
-                self.vault.cipher.decrypt_json("request.keys", request.keys_enc)
-            )
-        return verified_identifiers(request, self.vault, subject)
+        return request_identifiers(request, self.vault, subject)
 
     async def _identified(self, request: Request, found: Identifiers | None) -> None:
         subject = await self.session.get_one(Subject, request.subject_id)
@@ -230,6 +225,13 @@ async def lock_request(session: AsyncSession, request_id: uuid.UUID) -> Request:
     return (
         await session.exec(select(Request).where(Request.id == request_id).with_for_update())
     ).one()
+
+
+def request_identifiers(request: Request, vault: Vault, subject: Subject) -> Identifiers:
+    """Keys found in the system of record, or else what the requester proved."""
+    if request.keys_enc:
+        return Identifiers.from_json(vault.cipher.decrypt_json("request.keys", request.keys_enc))
+    return verified_identifiers(request, vault, subject)
 
 
 def verified_identifiers(request: Request, vault: Vault, subject: Subject) -> Identifiers:

@@ -84,14 +84,14 @@ class Bell:
         self._waiting[channel] = {pair for pair in waiting if pair[1] is not signal}
 
     def ring(self, channels: Iterable[str]) -> None:
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
         for channel in channels:
             for loop, signal in list(self._waiting.get(channel, ())):
                 if loop.is_closed():
                     continue
-                try:
-                    running = asyncio.get_running_loop()
-                except RuntimeError:
-                    running = None
                 if running is loop:
                     signal.set()
                 else:
